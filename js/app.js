@@ -1,0 +1,18 @@
+// Browser entry point served by the Rust server at /assets/app.js.
+// Bundled by `cargo xtask assets` (esbuild: IIFE, minified, es2020) to
+// js/dist/app.js.
+import { Socket } from "phoenix";
+import { LiveSocket } from "phoenix_live_view";
+
+const meta = document.querySelector('meta[name="csrf-token"]');
+const csrfToken = meta ? meta.getAttribute("content") : null;
+
+const liveSocket = new LiveSocket("/live", Socket, {
+  params: { _csrf_token: csrfToken },
+  hooks: window.LiveViewHooks || {},
+});
+
+liveSocket.connect();
+
+// exposed for debugging (liveSocket.enableDebug()) and for the e2e tests
+window.liveSocket = liveSocket;

@@ -1,0 +1,338 @@
+//! The [`Endpoint`]: routes, secret key, limits and layout; renders pages and accepts connections.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveview_diff::escape;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::router::Router;
+use crate::runtime::{Connection, DeadRender, Outbound};
+use crate::token::{random_id, Signer, WeakSecret};
+use crate::view::{Session, Url};
+
+/// Everything a server needs to serve live views: the router, the signing key, the limits and
+/// the page layout. Transports (such as `liveview-hyper`) call [`Endpoint::render_page`] for
+/// HTTP requests and [`Endpoint::connect`] for each WebSocket.
+///
+/// ```
+/// use liveview_core::{html, Endpoint, LiveView, Meta, Rendered, Router};
+/// # #[derive(Default)] struct Hello;
+/// # impl LiveView for Hello { type State = (); type Event = (); type Info = ();
+/// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { p { "hi" } } } }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let endpoint = Endpoint::builder(Router::new().live("/", Hello))
+///     .secret_key(b"0123456789abcdef0123456789abcdef")
+///     .build()
+///     .unwrap();
+/// let page = endpoint.render_page("/", Default::default()).await.unwrap();
+/// assert!(matches!(page, liveview_core::Page::Html(ref html) if html.contains("<p>hi</p>")));
+/// # });
+/// ```
+pub struct Endpoint {
+    pub(crate) router: Router,
+    pub(crate) signer: Signer,
+    pub(crate) config: Config,
+    layout: Layout,
+}
+
+/// Renders the whole HTML page around a view's container.
+pub type Layout = Arc<dyn Fn(&PageParts<'_>) -> String + Send + Sync>;
+
+/// The pieces a [`Layout`] puts together.
+#[derive(Debug)]
+pub struct PageParts<'a> {
+    /// The `<title>` element, from the view's `page_title` (already escaped).
+    pub title: &'a str,
+    /// The CSRF token: put it in `<meta name="csrf-token" content="…">` for the client script.
+    pub csrf_token: &'a str,
+    /// The view's container element with its rendered HTML.
+    pub container: &'a str,
+}
+
+/// Limits and timings. The defaults are safe for production.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// How long a page's session token stays valid (default 2 weeks).
+    pub session_max_age: Duration,
+    /// Close a socket that sent nothing (not even a heartbeat) for this long (default 60 s).
+    pub idle_timeout: Duration,
+    /// Largest accepted WebSocket message (default 1 MiB; upload chunks must fit).
+    pub max_frame_bytes: usize,
+    /// Frames queued for a socket before the server stops reading from it (default 256).
+    pub outbound_queue: usize,
+    /// Messages queued for one view before the connection waits for it (default 64).
+    pub view_queue: usize,
+    /// Views joined at once on one socket (default 32).
+    pub max_joins: usize,
+    /// The `<title>` suffix rendered by the default layout (default none).
+    pub title_suffix: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            session_max_age: Duration::from_secs(14 * 24 * 3600),
+            idle_timeout: Duration::from_secs(60),
+            max_frame_bytes: 1 << 20,
+            outbound_queue: 256,
+            view_queue: 64,
+            max_joins: 32,
+            title_suffix: String::new(),
+        }
+    }
+}
+
+/// Builds an [`Endpoint`].
+pub struct EndpointBuilder {
+    router: Router,
+    secret: Option<Result<Signer, WeakSecret>>,
+    config: Config,
+    layout: Option<Layout>,
+}
+
+/// Why an endpoint could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No secret key was given.
+    #[error(
+        "no secret key: call `secret_key` (e.g. from an environment variable), or \
+         `random_secret_key` for development"
+    )]
+    MissingSecret,
+    /// The secret key is too short.
+    #[error(transparent)]
+    WeakSecret(#[from] WeakSecret),
+}
+
+impl EndpointBuilder {
+    /// Sets the secret key that signs session tokens (at least 32 bytes). Every node of a
+    /// cluster needs the same key.
+    pub fn secret_key(mut self, secret: &[u8]) -> Self {
+        self.secret = Some(Signer::new(secret));
+        self
+    }
+
+    /// Uses a random secret key: for development only (pages rendered before a restart must
+    /// reload, and nodes cannot share sessions).
+    pub fn random_secret_key(mut self) -> Self {
+        self.secret = Some(Ok(Signer::random()));
+        self
+    }
+
+    /// Sets the limits and timings.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Replaces the page layout.
+    pub fn layout(mut self, layout: impl Fn(&PageParts<'_>) -> String + Send + Sync + 'static) -> Self {
+        self.layout = Some(Arc::new(layout));
+        self
+    }
+
+    /// Builds the endpoint; fails without a secret key.
+    pub fn build(self) -> Result<Arc<Endpoint>, BuildError> {
+        let signer = self.secret.ok_or(BuildError::MissingSecret)??;
+        Ok(Arc::new(Endpoint {
+            router: self.router,
+            signer,
+            config: self.config,
+            layout: self.layout.unwrap_or_else(|| Arc::new(default_layout)),
+        }))
+    }
+}
+
+impl fmt::Debug for EndpointBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointBuilder")
+            .field("router", &self.router)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of rendering a page over HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Page {
+    /// The full HTML page.
+    Html(String),
+    /// The view redirected during mount: answer with a redirect to this location.
+    Redirect(String),
+    /// No route matches the path.
+    NotFound,
+}
+
+/// Why rendering a page failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The view's mount, handle_params or render failed or panicked.
+    #[error("view {route} failed: {message}")]
+    View {
+        /// The route pattern.
+        route: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The claims in a page's signed `data-phx-session` token.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SessionClaims {
+    /// The view id (the container's DOM id; the topic is `lv:<id>`).
+    pub(crate) id: String,
+    /// The route pattern the page was rendered for.
+    pub(crate) route: String,
+    /// The CSRF token of the page; the join must carry it.
+    pub(crate) csrf: String,
+    /// Session data.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(crate) session: Map<String, Value>,
+}
+
+impl Endpoint {
+    /// Starts building an endpoint serving `router`.
+    pub fn builder(router: Router) -> EndpointBuilder {
+        EndpointBuilder {
+            router,
+            secret: None,
+            config: Config::default(),
+            layout: None,
+        }
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The limits and timings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The signer of this endpoint's tokens.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Renders the page at `path_and_query` over HTTP (the "dead render": `connected` is false),
+    /// with its container, signed session token and CSRF token.
+    pub async fn render_page(&self, path_and_query: &str, session: Session) -> Result<Page, RenderError> {
+        let url = Url::parse(path_and_query);
+        let Some((route, view, mut params)) = self.router.lookup_view(url.path()) else {
+            return Ok(Page::NotFound);
+        };
+        if let Some(query) = url.query() {
+            params.extend_query(query);
+        }
+        let id = format!("phx-{}", random_id::<12>());
+        let csrf = random_id::<18>();
+        let rendered = view
+            .dead_render(DeadRender {
+                id: &id,
+                url: &url,
+                params: &params,
+                session: &session,
+                csrf: &csrf,
+            })
+            .await
+            .map_err(|message| RenderError::View {
+                route: route.to_owned(),
+                message,
+            })?;
+        let (inner, title) = match rendered {
+            Ok(done) => done,
+            Err(redirect) => return Ok(Page::Redirect(redirect)),
+        };
+        let claims = SessionClaims {
+            id: id.clone(),
+            route: route.to_owned(),
+            csrf: csrf.clone(),
+            session: session.0,
+        };
+        let token = self
+            .signer
+            .sign_json(&claims, self.config.session_max_age.as_secs());
+        let mut container = String::with_capacity(inner.len() + token.len() + 128);
+        container.push_str("<div id=\"");
+        container.push_str(&id);
+        container.push_str("\" data-phx-main data-phx-session=\"");
+        container.push_str(&token);
+        container.push_str("\" data-phx-static=\"\">");
+        container.push_str(&inner);
+        container.push_str("</div>");
+        let title_tag = live_title(title.as_deref().unwrap_or(""), "", &self.config.title_suffix);
+        Ok(Page::Html((self.layout)(&PageParts {
+            title: &title_tag,
+            csrf_token: &csrf,
+            container: &container,
+        })))
+    }
+
+    /// Accepts a new client socket. The transport feeds the socket's frames to the returned
+    /// [`Connection`] and writes every [`Outbound`] from the receiver to the socket.
+    ///
+    /// `connect_params` is the WebSocket URL's query string (`_csrf_token=…&vsn=2.0.0`).
+    pub fn connect(self: &Arc<Self>, connect_params: &str) -> (Connection, mpsc::Receiver<Outbound>) {
+        Connection::new(self.clone(), connect_params)
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("router", &self.router)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Renders the `<title>` element the client updates on `page_title` changes: `data-prefix` and
+/// `data-suffix` are kept around every new title, `data-default` is shown for an empty one.
+///
+/// ```
+/// assert_eq!(
+///     liveview_core::live_title("Counter", "", " · LiveView"),
+///     "<title data-suffix=\" · LiveView\">Counter · LiveView</title>"
+/// );
+/// ```
+pub fn live_title(title: &str, prefix: &str, suffix: &str) -> String {
+    let mut out = String::from("<title");
+    if !prefix.is_empty() {
+        out.push_str(" data-prefix=\"");
+        out.push_str(&escape(prefix));
+        out.push('"');
+    }
+    if !suffix.is_empty() {
+        out.push_str(" data-suffix=\"");
+        out.push_str(&escape(suffix));
+        out.push('"');
+    }
+    out.push('>');
+    out.push_str(&escape(prefix));
+    out.push_str(&escape(title));
+    out.push_str(&escape(suffix));
+    out.push_str("</title>");
+    out
+}
+
+/// The default page: the title, the CSRF meta tag, `/assets/app.js`, and the container.
+pub fn default_layout(parts: &PageParts<'_>) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"csrf-token\" content=\"{csrf}\">\n{title}\n\
+         <script defer src=\"/assets/app.js\"></script>\n</head>\n<body>\n{container}\n</body>\n</html>\n",
+        csrf = escape(parts.csrf_token),
+        title = parts.title,
+        container = parts.container,
+    )
+}

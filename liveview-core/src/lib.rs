@@ -1,0 +1,74 @@
+//! The LiveView programming model and its per-connection runtime, independent of any transport.
+//!
+//! A LiveView is server-side state plus a template. The first HTTP request gets the fully
+//! rendered page ([`Endpoint::render_page`]); then the browser's Phoenix LiveView client opens a
+//! WebSocket, joins the view, and sends events; the server runs the view's callbacks and sends
+//! back only the diff of what changed ([`Connection`]).
+//!
+//! Application authors implement [`LiveView`] and use the [`Socket`] API (the equivalent of
+//! LiveViewJS's `LiveViewSocket`); transports (such as `liveview-hyper`) depend on this crate
+//! for [`Endpoint`] and [`Connection`]. This crate never names an HTTP or socket type.
+//!
+//! ```
+//! use liveview_core::{html, Endpoint, LiveView, Meta, Rendered, Router, Socket, ViewResult};
+//! use serde::Deserialize;
+//!
+//! #[derive(Default)]
+//! struct Counter;
+//!
+//! #[derive(Deserialize)]
+//! #[serde(rename_all = "lowercase")]
+//! enum Event { Inc, Dec }
+//!
+//! impl LiveView for Counter {
+//!     type State = i64;
+//!     type Event = Event;
+//!     type Info = ();
+//!
+//!     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
+//!         socket.assign(|count| match event {
+//!             Event::Inc => *count += 1,
+//!             Event::Dec => *count -= 1,
+//!         });
+//!         Ok(())
+//!     }
+//!
+//!     fn render(&self, count: &i64, _meta: &Meta<'_>) -> Rendered {
+//!         html! { h1 { "Count: " (count) } button phx-click="inc" { "+" } }
+//!     }
+//! }
+//!
+//! let endpoint = Endpoint::builder(Router::new().live("/counter", Counter))
+//!     .random_secret_key()
+//!     .build()
+//!     .unwrap();
+//! # let _ = endpoint;
+//! ```
+//!
+//! # Features
+//!
+//! None yet: everything is always available.
+
+mod endpoint;
+mod event;
+mod form;
+mod json;
+pub mod protocol;
+mod router;
+mod runtime;
+mod socket;
+mod token;
+mod view;
+
+pub use endpoint::{
+    default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
+    PageParts, RenderError,
+};
+pub use event::{ClientEvent, EventKind};
+pub use form::{decode_form, key_path};
+pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered};
+pub use router::Router;
+pub use runtime::{Connection, ConnectionError, Outbound};
+pub use socket::{Flash, Socket};
+pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
+pub use view::{LiveView, Meta, Params, Session, Url, ViewError, ViewResult};

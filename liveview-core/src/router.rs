@@ -1,0 +1,120 @@
+//! Routes: URL path patterns (`/hi/:name`) mapped to live views.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::runtime::{ErasedView, ViewEntry};
+use crate::view::{LiveView, Params};
+
+/// Maps URL paths to live views. Patterns are literal segments and `:name` parameters:
+///
+/// ```
+/// use liveview_core::{html, LiveView, Meta, Rendered, Router};
+/// # #[derive(Default)] struct Hello;
+/// # impl LiveView for Hello { type State = (); type Event = (); type Info = ();
+/// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "hi" } } }
+/// let router = Router::new().live("/hi/:name", Hello);
+/// let (route, params) = router.find("/hi/bob").unwrap();
+/// assert_eq!(route, "/hi/:name");
+/// assert_eq!(params.get("name"), Some("bob"));
+/// assert!(router.find("/nope").is_none());
+/// ```
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<Route>,
+}
+
+struct Route {
+    pattern: String,
+    segments: Vec<Segment>,
+    view: Arc<dyn ErasedView>,
+}
+
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+impl Router {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes `pattern` to `view`.
+    ///
+    /// # Panics
+    ///
+    /// If `pattern` does not start with `/` or is already routed.
+    pub fn live<V: LiveView>(mut self, pattern: &str, view: V) -> Self {
+        assert!(pattern.starts_with('/'), "route patterns start with `/`");
+        assert!(
+            self.routes.iter().all(|route| route.pattern != pattern),
+            "route {pattern} is already defined"
+        );
+        let segments = split(pattern)
+            .map(|segment| match segment.strip_prefix(':') {
+                Some(name) => Segment::Param(name.to_owned()),
+                None => Segment::Literal(segment.to_owned()),
+            })
+            .collect();
+        self.routes.push(Route {
+            pattern: pattern.to_owned(),
+            segments,
+            view: Arc::new(ViewEntry::new(view)),
+        });
+        self
+    }
+
+    /// Finds the route of `path` (no query string); returns its pattern and path parameters.
+    pub fn find(&self, path: &str) -> Option<(&str, Params)> {
+        self.lookup(path)
+            .map(|(route, params)| (route.pattern.as_str(), params))
+    }
+
+    /// The route patterns, in the order they were added.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.routes.iter().map(|route| route.pattern.as_str())
+    }
+
+    pub(crate) fn lookup_view(&self, path: &str) -> Option<(&str, &Arc<dyn ErasedView>, Params)> {
+        self.lookup(path)
+            .map(|(route, params)| (route.pattern.as_str(), &route.view, params))
+    }
+
+    fn lookup(&self, path: &str) -> Option<(&Route, Params)> {
+        'routes: for route in &self.routes {
+            let mut params = Params::default();
+            let mut parts = split(path);
+            for segment in &route.segments {
+                let Some(part) = parts.next() else {
+                    continue 'routes;
+                };
+                match segment {
+                    Segment::Literal(literal) if literal == part => {}
+                    Segment::Literal(_) => continue 'routes,
+                    Segment::Param(name) => {
+                        let value = percent_encoding::percent_decode_str(part)
+                            .decode_utf8_lossy()
+                            .into_owned();
+                        params.insert(name.clone(), value);
+                    }
+                }
+            }
+            if parts.next().is_none() {
+                return Some((route, params));
+            }
+        }
+        None
+    }
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|segment| !segment.is_empty())
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.patterns()).finish()
+    }
+}

@@ -1,0 +1,903 @@
+//! The per-connection runtime: decoded frames in, encoded frames out; one task per joined view.
+//!
+//! A [`Connection`] owns the channels of one client socket. Joins are verified here (signed
+//! session token, CSRF token, route); each joined view then runs in its own task with a FIFO
+//! mailbox, so a slow or crashing view never blocks or breaks the others.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use bytes::Bytes;
+use liveview_diff::{wire, Rendered};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::endpoint::{Endpoint, SessionClaims};
+use crate::event::ClientEvent;
+use crate::json::write_json_str;
+use crate::protocol::{
+    encode_empty_reply, encode_error_reply, encode_push, encode_reply, Frame, FrameError, Payload,
+    LIVEVIEW_VERSION,
+};
+use crate::socket::{Flash, Navigation, Socket};
+use crate::token::TokenError;
+use crate::view::{LiveView, Meta, Params, Session, Url};
+
+/// A frame for the transport to write to the client socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outbound {
+    /// A text frame.
+    Text(String),
+    /// Close the socket with this code and reason.
+    Close {
+        /// The WebSocket close code.
+        code: u16,
+        /// The reason.
+        reason: String,
+    },
+}
+
+/// Why a connection must be closed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The client sent a frame that is not the Phoenix V2 protocol.
+    #[error("protocol violation")]
+    Protocol(#[from] FrameError),
+}
+
+/// The server side of one client socket, independent of the transport.
+///
+/// Feed it every frame the client sends ([`Connection::handle_text`],
+/// [`Connection::handle_binary`]); write every [`Outbound`] from the receiver that
+/// [`Endpoint::connect`] returned. Dropping the connection shuts its views down.
+pub struct Connection {
+    endpoint: Arc<Endpoint>,
+    channels: HashMap<String, Channel>,
+    out: mpsc::Sender<Outbound>,
+}
+
+struct Channel {
+    join_ref: String,
+    tx: mpsc::Sender<ChannelMsg>,
+}
+
+/// Messages from the connection to a view task.
+pub(crate) enum ChannelMsg {
+    Event { msg_ref: Option<String>, payload: Box<RawValue> },
+    LivePatch { msg_ref: Option<String>, payload: Box<RawValue> },
+    Leave { msg_ref: Option<String> },
+    Other { msg_ref: Option<String>, event: String, payload: Box<RawValue> },
+    Shutdown,
+}
+
+#[derive(Deserialize)]
+struct JoinPayload {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    redirect: Option<String>,
+    #[serde(default)]
+    params: Map<String, Value>,
+    #[serde(default)]
+    session: Option<String>,
+    #[serde(default)]
+    flash: Option<String>,
+}
+
+impl Connection {
+    pub(crate) fn new(endpoint: Arc<Endpoint>, _connect_params: &str) -> (Self, mpsc::Receiver<Outbound>) {
+        let (out, rx) = mpsc::channel(endpoint.config.outbound_queue);
+        (
+            Self {
+                endpoint,
+                channels: HashMap::new(),
+                out,
+            },
+            rx,
+        )
+    }
+
+    /// Handles one text frame from the client. An `Err` means the socket must be closed.
+    pub async fn handle_text(&mut self, text: &str) -> Result<(), ConnectionError> {
+        let frame = Frame::decode_text(text)?;
+        self.dispatch(frame).await;
+        Ok(())
+    }
+
+    /// Handles one binary frame from the client. An `Err` means the socket must be closed.
+    pub async fn handle_binary(&mut self, data: Bytes) -> Result<(), ConnectionError> {
+        let frame = Frame::decode_binary(data)?;
+        self.dispatch(frame).await;
+        Ok(())
+    }
+
+    /// The number of joined views.
+    pub fn views(&self) -> usize {
+        self.channels.len()
+    }
+
+    async fn send(&self, frame: String) {
+        // The receiver is gone only when the transport is closing.
+        let _ = self.out.send(Outbound::Text(frame)).await;
+    }
+
+    async fn dispatch(&mut self, frame: Frame) {
+        let Frame {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        } = frame;
+        tracing::trace!(%topic, %event, "frame");
+        let payload = match payload {
+            Payload::Json(payload) => payload,
+            Payload::Binary(_) => {
+                // Upload chunks go to `lvu:` channels; there are none without uploads.
+                let reply = encode_error_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "unmatched topic");
+                return self.send(reply).await;
+            }
+        };
+        if topic == "phoenix" {
+            let reply = if event == "heartbeat" {
+                encode_empty_reply(None, msg_ref.as_deref(), "phoenix")
+            } else {
+                encode_error_reply(None, msg_ref.as_deref(), "phoenix", "unknown event")
+            };
+            return self.send(reply).await;
+        }
+        if event == "phx_join" {
+            return self.join(join_ref.or_else(|| msg_ref.clone()), msg_ref, topic, &payload).await;
+        }
+        let Some(channel) = self.channels.get(&topic) else {
+            let reply = if event == "phx_leave" {
+                encode_empty_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic)
+            } else {
+                encode_error_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "unmatched topic")
+            };
+            return self.send(reply).await;
+        };
+        if join_ref.as_deref().is_some_and(|join_ref| join_ref != channel.join_ref) {
+            tracing::debug!(%topic, "dropping a message for an outdated join");
+            return;
+        }
+        let msg = match event.as_str() {
+            "event" => ChannelMsg::Event { msg_ref, payload },
+            "live_patch" => ChannelMsg::LivePatch { msg_ref, payload },
+            "phx_leave" => ChannelMsg::Leave { msg_ref },
+            _ => ChannelMsg::Other { msg_ref, event, payload },
+        };
+        if let Err(mpsc::error::SendError(msg)) = channel.tx.send(msg).await {
+            // The view ended (crashed, redirected): forget it.
+            let join_ref = channel.join_ref.clone();
+            self.channels.remove(&topic);
+            let msg_ref = match msg {
+                ChannelMsg::Event { msg_ref, .. }
+                | ChannelMsg::LivePatch { msg_ref, .. }
+                | ChannelMsg::Other { msg_ref, .. } => msg_ref,
+                ChannelMsg::Leave { msg_ref } => {
+                    let reply = encode_empty_reply(Some(&join_ref), msg_ref.as_deref(), &topic);
+                    return self.send(reply).await;
+                }
+                ChannelMsg::Shutdown => None,
+            };
+            let reply = encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, "unmatched topic");
+            self.send(reply).await;
+        }
+    }
+
+    async fn join(&mut self, join_ref: Option<String>, msg_ref: Option<String>, topic: String, payload: &RawValue) {
+        let join_ref = join_ref.unwrap_or_default();
+        let refuse = |reason: &str| encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, reason);
+        let Some(id) = topic.strip_prefix("lv:") else {
+            return self.send(refuse("unmatched topic")).await;
+        };
+        self.channels.retain(|_, channel| !channel.tx.is_closed());
+        if !self.channels.contains_key(&topic) && self.channels.len() >= self.endpoint.config.max_joins {
+            tracing::warn!(target: "liveview::rejection", %topic, "too many views joined on one socket");
+            return self.send(refuse("too many channels joined")).await;
+        }
+        let request: JoinPayload = match serde_json::from_str(payload.get()) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(target: "liveview::rejection", %topic, %error, "malformed join");
+                return self.send(refuse("stale")).await;
+            }
+        };
+        let claims: SessionClaims = match request
+            .session
+            .as_deref()
+            .ok_or(TokenError::Invalid)
+            .and_then(|token| self.endpoint.signer.verify_json(token))
+        {
+            Ok(claims) => claims,
+            Err(error) => {
+                tracing::warn!(target: "liveview::rejection", %topic, %error, "join refused: session token");
+                return self.send(refuse("stale")).await;
+            }
+        };
+        if claims.id != id {
+            tracing::warn!(target: "liveview::rejection", %topic, "join refused: session token is for another view");
+            return self.send(refuse("stale")).await;
+        }
+        let csrf_ok = request
+            .params
+            .get("_csrf_token")
+            .and_then(Value::as_str)
+            .is_some_and(|token| constant_time_eq(token.as_bytes(), claims.csrf.as_bytes()));
+        if !csrf_ok {
+            tracing::warn!(target: "liveview::rejection", %topic, "join refused: missing or wrong csrf token");
+            return self.send(refuse("stale")).await;
+        }
+        let navigation = request.redirect.is_some();
+        let Some(raw_url) = request.redirect.or(request.url) else {
+            return self.send(refuse("stale")).await;
+        };
+        let url = Url::parse(&raw_url);
+        let Some((route, view, mut params)) = self.endpoint.router.lookup_view(url.path()) else {
+            return self.send(refuse("unauthorized")).await;
+        };
+        if !navigation && route != claims.route {
+            tracing::warn!(target: "liveview::rejection", %topic, "join refused: the URL routes to another view");
+            return self.send(refuse("unauthorized")).await;
+        }
+        if let Some(query) = url.query() {
+            params.extend_query(query);
+        }
+        let flash = request
+            .flash
+            .as_deref()
+            .and_then(|token| self.endpoint.signer.verify_json::<Flash>(token).ok())
+            .unwrap_or_default();
+        let route = route.to_owned();
+        let view = view.clone();
+        if let Some(old) = self.channels.remove(&topic) {
+            let _ = old.tx.try_send(ChannelMsg::Shutdown);
+        }
+        let tx = view.join(Join {
+            endpoint: self.endpoint.clone(),
+            topic: topic.as_str().into(),
+            join_ref: join_ref.as_str().into(),
+            msg_ref,
+            id: id.into(),
+            route,
+            url,
+            params,
+            session: Session(claims.session),
+            csrf: claims.csrf,
+            flash,
+            out: self.out.clone(),
+        });
+        self.channels.insert(topic, Channel { join_ref, tx });
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for channel in self.channels.values() {
+            let _ = channel.tx.try_send(ChannelMsg::Shutdown);
+        }
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("channels", &self.channels.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle_free::ct_eq;
+    ct_eq(a, b)
+}
+
+mod subtle_free {
+    /// Compares two byte strings in time independent of where they differ.
+    pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut diff = 0u8;
+        for (x, y) in a.iter().zip(b) {
+            diff |= x ^ y;
+        }
+        std::hint::black_box(diff) == 0
+    }
+}
+
+/// A verified join, handed to the view's task.
+pub(crate) struct Join {
+    endpoint: Arc<Endpoint>,
+    topic: Arc<str>,
+    join_ref: Arc<str>,
+    msg_ref: Option<String>,
+    id: Arc<str>,
+    route: String,
+    url: Url,
+    params: Params,
+    session: Session,
+    csrf: String,
+    flash: Flash,
+    out: mpsc::Sender<Outbound>,
+}
+
+/// What a dead render needs.
+pub(crate) struct DeadRender<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) url: &'a Url,
+    pub(crate) params: &'a Params,
+    pub(crate) session: &'a Session,
+    pub(crate) csrf: &'a str,
+}
+
+/// A dead render's outcome: `Err(message)` if the view failed; else `Ok(Ok((html, title)))`
+/// or `Ok(Err(location))` for a redirect.
+pub(crate) type DeadOutcome = Result<Result<(String, Option<String>), String>, String>;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A live view with its types erased, as the router stores it.
+pub(crate) trait ErasedView: Send + Sync + 'static {
+    fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome>;
+    fn join(self: Arc<Self>, join: Join) -> mpsc::Sender<ChannelMsg>;
+}
+
+pub(crate) struct ViewEntry<V> {
+    view: V,
+}
+
+impl<V: LiveView> ViewEntry<V> {
+    pub(crate) fn new(view: V) -> Self {
+        Self { view }
+    }
+}
+
+impl<V: LiveView> ErasedView for ViewEntry<V> {
+    fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome> {
+        Box::pin(async move {
+            let mut socket = Socket::<V>::new(request.id.into(), false, None);
+            catch(self.view.mount(&mut socket, request.params, request.session))
+                .await
+                .and_then(|result| result.map_err(|error| error.to_string()))?;
+            if let Some(location) = redirect_of(&socket) {
+                return Ok(Err(location));
+            }
+            catch(self.view.handle_params(&mut socket, request.url, request.params))
+                .await
+                .and_then(|result| result.map_err(|error| error.to_string()))?;
+            if let Some(location) = redirect_of(&socket) {
+                return Ok(Err(location));
+            }
+            let flash = socket.flash.clone();
+            let meta = Meta {
+                id: request.id,
+                connected: false,
+                flash: &flash,
+                csrf_token: request.csrf,
+            };
+            let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
+            let title = socket.title.take();
+            Ok(Ok((rendered.to_html(), title)))
+        })
+    }
+
+    fn join(self: Arc<Self>, join: Join) -> mpsc::Sender<ChannelMsg> {
+        let (tx, inbox) = mpsc::channel(join.endpoint.config.view_queue);
+        tokio::spawn(ViewTask::run(self, join, inbox));
+        tx
+    }
+}
+
+fn redirect_of<V: LiveView>(socket: &Socket<V>) -> Option<String> {
+    match &socket.navigation {
+        Some(Navigation::Redirect { to }) | Some(Navigation::LiveRedirect { to, .. }) => Some(to.clone()),
+        Some(Navigation::Patch { to, .. }) => Some(to.clone()),
+        None => None,
+    }
+}
+
+/// Runs a future, turning a panic into an error message.
+async fn catch<F: Future>(future: F) -> Result<F::Output, String> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panic_message(panic))),
+    })
+    .await
+}
+
+fn catch_sync<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(panic_message)
+}
+
+fn panic_message(panic: Box<dyn Any + Send>) -> String {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("panicked: {message}")
+}
+
+/// How a turn ended.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// A view crashed: its callback returned an error or panicked.
+struct Crash(String);
+
+/// One joined view: its socket, the tree the client holds, and its channel identity.
+struct ViewTask<V: LiveView> {
+    entry: Arc<ViewEntry<V>>,
+    endpoint: Arc<Endpoint>,
+    socket: Socket<V>,
+    topic: Arc<str>,
+    join_ref: Arc<str>,
+    route: String,
+    url: Url,
+    csrf: String,
+    out: mpsc::Sender<Outbound>,
+    /// The last tree sent: a mirror of what the client holds.
+    last: Option<Rendered>,
+    /// A reusable buffer for diffs.
+    scratch: Vec<u8>,
+}
+
+impl<V: LiveView> ViewTask<V> {
+    async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<ChannelMsg>) {
+        let (info_tx, mut infos) = mpsc::unbounded_channel();
+        let mut socket = Socket::<V>::new(join.id.clone(), true, Some(info_tx));
+        socket.flash = join.flash;
+        let mut task = ViewTask {
+            entry,
+            endpoint: join.endpoint,
+            socket,
+            topic: join.topic,
+            join_ref: join.join_ref,
+            route: join.route,
+            url: join.url,
+            csrf: join.csrf,
+            out: join.out,
+            last: None,
+            scratch: Vec::with_capacity(256),
+        };
+        let span = tracing::debug_span!("view", topic = %task.topic, route = %task.route);
+        let _ = &span;
+        if !task.mount(join.msg_ref, &join.params, &join.session).await {
+            return;
+        }
+        tracing::debug!(topic = %task.topic, route = %task.route, "joined");
+        loop {
+            let outcome = tokio::select! {
+                biased;
+                msg = inbox.recv() => match msg {
+                    Some(ChannelMsg::Shutdown) | None => break,
+                    Some(msg) => task.handle(msg).await,
+                },
+                Some(info) = infos.recv() => task.handle_info(info).await,
+            };
+            match outcome {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Stop) => break,
+                Err(Crash(message)) => {
+                    tracing::error!(topic = %task.topic, route = %task.route, %message, "view crashed");
+                    let frame = encode_push(Some(&task.join_ref), &task.topic, "phx_error", |out| {
+                        out.extend_from_slice(b"{\"reason\":\"channel_crash\"}")
+                    });
+                    // phx_error carries the join ref as its ref.
+                    let frame = frame.replacen(",null,", &format!(",{},", json_string(&task.join_ref)), 1);
+                    let _ = task.out.send(Outbound::Text(frame)).await;
+                    task.socket.stop_tasks();
+                    return;
+                }
+            }
+        }
+        task.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let view = &self.entry.view;
+        let socket = &mut self.socket;
+        if let Err(message) = catch_sync(|| view.shutdown(socket)) {
+            tracing::error!(topic = %self.topic, %message, "shutdown failed");
+        }
+        self.socket.stop_tasks();
+        tracing::debug!(topic = %self.topic, "view ended");
+    }
+
+    /// Mounts and answers the join; returns whether the view is live.
+    async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
+        let refuse = |task: &Self, reason: &str| {
+            encode_error_reply(Some(&task.join_ref), msg_ref.as_deref(), &task.topic, reason)
+        };
+        let mounted = catch(self.entry.view.mount(&mut self.socket, params, session))
+            .await
+            .and_then(|result| result.map_err(|error| error.to_string()));
+        if let Err(message) = mounted {
+            tracing::error!(topic = %self.topic, route = %self.route, %message, "mount failed");
+            send(&self.out, refuse(self, "join crashed")).await;
+            return false;
+        }
+        let params_ok = catch(self.entry.view.handle_params(&mut self.socket, &self.url, params))
+            .await
+            .and_then(|result| result.map_err(|error| error.to_string()));
+        if let Err(message) = params_ok {
+            tracing::error!(topic = %self.topic, route = %self.route, %message, "handle_params failed");
+            send(&self.out, refuse(self, "join crashed")).await;
+            return false;
+        }
+        let mut live_patch = None;
+        match self.navigate(&mut live_patch).await {
+            Ok(None) => {}
+            Ok(Some((key, payload))) => {
+                let frame = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, false, |out| {
+                    out.push(b'{');
+                    write_json_str(key, out);
+                    out.push(b':');
+                    out.extend_from_slice(payload.as_bytes());
+                    out.push(b'}');
+                });
+                send(&self.out, frame).await;
+                return false;
+            }
+            Err(Crash(message)) => {
+                tracing::error!(topic = %self.topic, %message, "handle_params failed");
+                send(&self.out, refuse(self, "join crashed")).await;
+                return false;
+            }
+        }
+        let rendered = match self.render() {
+            Ok(rendered) => rendered,
+            Err(Crash(message)) => {
+                tracing::error!(topic = %self.topic, route = %self.route, %message, "render failed");
+                send(&self.out, refuse(self, "join crashed")).await;
+                return false;
+            }
+        };
+        let title = self.socket.title.clone();
+        self.socket.title_changed = false;
+        let events = self.socket.take_events();
+        let frame = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
+            out.extend_from_slice(b"{\"rendered\":{");
+            wire::write_full_members(&rendered, out);
+            if let Some(title) = &title {
+                out.extend_from_slice(b",\"t\":");
+                write_json_str(title, out);
+            }
+            if !events.is_empty() {
+                out.extend_from_slice(b",\"e\":[");
+                out.extend_from_slice(&events);
+                out.push(b']');
+            }
+            out.extend_from_slice(b"},\"liveview_version\":\"");
+            out.extend_from_slice(LIVEVIEW_VERSION.as_bytes());
+            out.push(b'"');
+            if let Some(patch) = &live_patch {
+                out.extend_from_slice(b",\"live_patch\":");
+                out.extend_from_slice(patch.as_bytes());
+            }
+            out.push(b'}');
+        });
+        self.last = Some(rendered);
+        self.socket.after_render();
+        send(&self.out, frame).await;
+        true
+    }
+
+    fn render(&mut self) -> Result<Rendered, Crash> {
+        let meta = Meta {
+            id: self.socket.id(),
+            connected: true,
+            flash: &self.socket.flash,
+            csrf_token: &self.csrf,
+        };
+        let view = &self.entry.view;
+        let state = self.socket.context();
+        catch_sync(|| view.render(state, &meta)).map_err(Crash)
+    }
+
+    async fn handle(&mut self, msg: ChannelMsg) -> Result<Flow, Crash> {
+        match msg {
+            ChannelMsg::Event { msg_ref, payload } => {
+                let event = match ClientEvent::from_payload(payload.get()) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed event");
+                        let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "malformed event");
+                        send(&self.out, reply).await;
+                        return Ok(Flow::Continue);
+                    }
+                };
+                if event.name == "lv:clear-flash" {
+                    let key = event.value.get("key").and_then(Value::as_str);
+                    self.socket.clear_flash(key);
+                } else {
+                    let typed = match event.decode::<V::Event>() {
+                        Ok(typed) => typed,
+                        Err(error) => {
+                            tracing::warn!(target: "liveview::rejection", topic = %self.topic, event = %event.name, %error, "unknown event");
+                            let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "unknown event");
+                            send(&self.out, reply).await;
+                            return Ok(Flow::Continue);
+                        }
+                    };
+                    let name = event.name;
+                    catch(self.entry.view.handle_event(&mut self.socket, typed))
+                        .await
+                        .and_then(|result| result.map_err(|error| error.to_string()))
+                        .map_err(|message| Crash(format!("handle_event({name}): {message}")))?;
+                }
+                self.finish_turn(msg_ref).await
+            }
+            ChannelMsg::LivePatch { msg_ref, payload } => {
+                #[derive(Deserialize)]
+                struct Patch {
+                    url: String,
+                }
+                let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
+                    let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "malformed live_patch");
+                    send(&self.out, reply).await;
+                    return Ok(Flow::Continue);
+                };
+                let url = Url::parse(&patch.url);
+                match self.endpoint.router.lookup_view(url.path()) {
+                    Some((route, _, mut params)) if route == self.route => {
+                        if let Some(query) = url.query() {
+                            params.extend_query(query);
+                        }
+                        self.url = url;
+                        self.socket.clear_flash(None);
+                        let url = self.url.clone();
+                        catch(self.entry.view.handle_params(&mut self.socket, &url, &params))
+                            .await
+                            .and_then(|result| result.map_err(|error| error.to_string()))
+                            .map_err(Crash)?;
+                        self.finish_turn(msg_ref).await
+                    }
+                    _ => {
+                        let reply = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
+                            out.extend_from_slice(b"{\"link_redirect\":true}")
+                        });
+                        send(&self.out, reply).await;
+                        Ok(Flow::Continue)
+                    }
+                }
+            }
+            ChannelMsg::Leave { msg_ref } => {
+                send(&self.out, encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic)).await;
+                Ok(Flow::Stop)
+            }
+            ChannelMsg::Other { msg_ref, event, payload } => {
+                let reply = match event.as_str() {
+                    "cids_will_destroy" => encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic),
+                    "cids_destroyed" => encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
+                        out.extend_from_slice(b"{\"cids\":");
+                        let cids = serde_json::from_str::<Value>(payload.get()).ok().and_then(|v| v.get("cids").cloned());
+                        crate::json::write_value(&cids.unwrap_or(Value::Array(Vec::new())), out);
+                        out.push(b'}');
+                    }),
+                    _ => {
+                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %event, "unknown channel event");
+                        encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "unknown event")
+                    }
+                };
+                send(&self.out, reply).await;
+                Ok(Flow::Continue)
+            }
+            ChannelMsg::Shutdown => Ok(Flow::Stop),
+        }
+    }
+
+    async fn handle_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
+        catch(self.entry.view.handle_info(&mut self.socket, info))
+            .await
+            .and_then(|result| result.map_err(|error| error.to_string()))
+            .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        self.finish_turn(None).await
+    }
+
+    /// Applies navigation requested by the last callback. Patches run `handle_params` and
+    /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
+    /// return the reply key and payload and end the view.
+    async fn navigate(&mut self, join_patch: &mut Option<String>) -> Result<Option<(&'static str, String)>, Crash> {
+        let mut patches = 0;
+        while let Some(navigation) = self.socket.navigation.take() {
+            match navigation {
+                Navigation::Patch { to, replace } => {
+                    patches += 1;
+                    if patches > 20 {
+                        return Err(Crash("more than 20 chained push_patch calls".into()));
+                    }
+                    let url = Url::parse(&to);
+                    let Some((route, _, mut params)) = self.endpoint.router.lookup_view(url.path()) else {
+                        return Err(Crash(format!("push_patch to an unrouted path {to}")));
+                    };
+                    if route != self.route {
+                        self.socket.navigation = Some(Navigation::LiveRedirect { to, replace });
+                        continue;
+                    }
+                    if let Some(query) = url.query() {
+                        params.extend_query(query);
+                    }
+                    let payload = navigation_json(&to, Some(replace), None);
+                    match join_patch {
+                        Some(_) | None if self.last.is_none() => *join_patch = Some(payload),
+                        _ => {
+                            let frame = encode_push(Some(&self.join_ref), &self.topic, "live_patch", |out| {
+                                out.extend_from_slice(payload.as_bytes())
+                            });
+                            send(&self.out, frame).await;
+                        }
+                    }
+                    self.url = url;
+                    let url = self.url.clone();
+                    catch(self.entry.view.handle_params(&mut self.socket, &url, &params))
+                        .await
+                        .and_then(|result| result.map_err(|error| error.to_string()))
+                        .map_err(Crash)?;
+                }
+                Navigation::LiveRedirect { to, replace } => {
+                    let flash = self.flash_token();
+                    return Ok(Some(("live_redirect", navigation_json(&to, Some(replace), flash.as_deref()))));
+                }
+                Navigation::Redirect { to } => {
+                    let flash = self.flash_token();
+                    return Ok(Some(("redirect", navigation_json(&to, None, flash.as_deref()))));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn flash_token(&self) -> Option<String> {
+        (!self.socket.flash.is_empty()).then(|| self.endpoint.signer.sign_json(&self.socket.flash, 60))
+    }
+
+    /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
+    async fn finish_turn(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
+        let mut unused = None;
+        if let Some((key, payload)) = self.navigate(&mut unused).await? {
+            match &msg_ref {
+                Some(msg_ref) => {
+                    let reply = encode_reply(Some(&self.join_ref), Some(msg_ref), &self.topic, true, |out| {
+                        out.push(b'{');
+                        write_json_str(key, out);
+                        out.push(b':');
+                        out.extend_from_slice(payload.as_bytes());
+                        out.push(b'}');
+                    });
+                    send(&self.out, reply).await;
+                }
+                None => {
+                    let frame = encode_push(Some(&self.join_ref), &self.topic, key, |out| {
+                        out.extend_from_slice(payload.as_bytes())
+                    });
+                    send(&self.out, frame).await;
+                }
+            }
+            return Ok(Flow::Stop);
+        }
+        let rendered = if self.socket.changed {
+            Some(self.render()?)
+        } else {
+            None
+        };
+        let mut diff = std::mem::take(&mut self.scratch);
+        diff.clear();
+        let mut any = false;
+        if let Some(new) = &rendered {
+            any = match &self.last {
+                Some(last) => wire::write_diff_members(last, new, &mut diff),
+                None => {
+                    wire::write_full_members(new, &mut diff);
+                    true
+                }
+            };
+        }
+        if self.socket.title_changed {
+            self.socket.title_changed = false;
+            if any {
+                diff.push(b',');
+            }
+            diff.extend_from_slice(b"\"t\":");
+            write_json_str(self.socket.title.as_deref().unwrap_or(""), &mut diff);
+            any = true;
+        }
+        let events = self.socket.take_events();
+        if !events.is_empty() {
+            if any {
+                diff.push(b',');
+            }
+            diff.extend_from_slice(b"\"e\":[");
+            diff.extend_from_slice(&events);
+            diff.push(b']');
+            any = true;
+        }
+        if let Some(new) = rendered {
+            self.last = Some(new);
+            self.socket.after_render();
+        }
+        match msg_ref {
+            Some(msg_ref) => {
+                let reply = encode_reply(Some(&self.join_ref), Some(&msg_ref), &self.topic, true, |out| {
+                    if any {
+                        out.extend_from_slice(b"{\"diff\":{");
+                        out.extend_from_slice(&diff);
+                        out.extend_from_slice(b"}}");
+                    } else {
+                        out.extend_from_slice(b"{}");
+                    }
+                });
+                send(&self.out, reply).await;
+            }
+            None if any => {
+                let frame = encode_push(Some(&self.join_ref), &self.topic, "diff", |out| {
+                    out.push(b'{');
+                    out.extend_from_slice(&diff);
+                    out.push(b'}');
+                });
+                send(&self.out, frame).await;
+            }
+            None => {}
+        }
+        self.scratch = diff;
+        Ok(Flow::Continue)
+    }
+}
+
+fn navigation_json(to: &str, replace: Option<bool>, flash: Option<&str>) -> String {
+    let mut out = Vec::with_capacity(to.len() + 32);
+    out.extend_from_slice(b"{\"to\":");
+    write_json_str(to, &mut out);
+    if let Some(replace) = replace {
+        out.extend_from_slice(if replace {
+            b",\"kind\":\"replace\""
+        } else {
+            b",\"kind\":\"push\""
+        });
+    }
+    if let Some(flash) = flash {
+        out.extend_from_slice(b",\"flash\":");
+        write_json_str(flash, &mut out);
+    }
+    out.push(b'}');
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = Vec::new();
+    write_json_str(text, &mut out);
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+impl Connection {
+    /// Asks the transport to close the socket (after the frames already queued).
+    pub async fn close(&mut self, code: u16, reason: &str) {
+        let _ = self
+            .out
+            .send(Outbound::Close {
+                code,
+                reason: reason.to_owned(),
+            })
+            .await;
+    }
+}
+
+async fn send(out: &mpsc::Sender<Outbound>, frame: String) {
+    // The receiver is gone only when the transport is closing.
+    let _ = out.send(Outbound::Text(frame)).await;
+}

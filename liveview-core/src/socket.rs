@@ -1,0 +1,264 @@
+//! The [`Socket`]: a view's state and its handle on the connection (LiveViewJS: `LiveViewSocket`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use crate::json::write_value;
+use crate::view::LiveView;
+
+/// A view's state plus its handle on the client connection; every callback gets one.
+///
+/// Method names follow LiveViewJS's `LiveViewSocket` in `snake_case`; each method's doc names the
+/// LiveViewJS call it corresponds to.
+pub struct Socket<V: LiveView> {
+    id: Arc<str>,
+    connected: bool,
+    state: V::State,
+    pub(crate) changed: bool,
+    temp_resets: Vec<Box<dyn Fn(&mut V::State) + Send + Sync>>,
+    pub(crate) title: Option<String>,
+    pub(crate) title_changed: bool,
+    pub(crate) events: Vec<u8>,
+    pub(crate) flash: Flash,
+    pub(crate) navigation: Option<Navigation>,
+    infos: Option<mpsc::UnboundedSender<V::Info>>,
+    tasks: Vec<AbortHandle>,
+}
+
+/// Where a callback asked the client to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Navigation {
+    /// `push_patch`: same view, new URL; `handle_params` runs.
+    Patch { to: String, replace: bool },
+    /// `push_redirect`: another view over the same socket.
+    LiveRedirect { to: String, replace: bool },
+    /// `redirect`: a full page load.
+    Redirect { to: String },
+}
+
+impl<V: LiveView> Socket<V> {
+    pub(crate) fn new(
+        id: Arc<str>,
+        connected: bool,
+        infos: Option<mpsc::UnboundedSender<V::Info>>,
+    ) -> Self {
+        Self {
+            id,
+            connected,
+            state: V::State::default(),
+            changed: true,
+            temp_resets: Vec::new(),
+            title: None,
+            title_changed: false,
+            events: Vec::new(),
+            flash: Flash::default(),
+            navigation: None,
+            infos,
+            tasks: Vec::new(),
+        }
+    }
+
+    /// The view's id, random per view and stable for its life; the DOM id of its container
+    /// (LiveViewJS: `socket.id`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `false` during the HTTP render, `true` over the WebSocket (LiveViewJS: `socket.connected`).
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    /// The view's state (LiveViewJS: `socket.context`), borrowed, never cloned.
+    pub fn context(&self) -> &V::State {
+        &self.state
+    }
+
+    /// Updates the state (LiveViewJS: `socket.assign`); the view re-renders after the callback
+    /// and the client gets the diff of what changed.
+    pub fn assign<R>(&mut self, update: impl FnOnce(&mut V::State) -> R) -> R {
+        self.changed = true;
+        update(&mut self.state)
+    }
+
+    /// Replaces the whole state (LiveViewJS: `socket.assign` with every key).
+    pub fn assign_all(&mut self, state: V::State) {
+        self.changed = true;
+        self.state = state;
+    }
+
+    /// Registers a reset that runs after every render (LiveViewJS: `socket.tempAssign`): use it
+    /// for values the page keeps once rendered (an appended chat log in a
+    /// `phx-update="append"` container, a stream), so the server does not hold them.
+    ///
+    /// ```
+    /// # use liveview_core::{LiveView, Socket, Meta, Rendered, html};
+    /// # #[derive(Default)] struct Chat;
+    /// # #[derive(Default)] struct State { messages: Vec<String> }
+    /// # impl LiveView for Chat { type State = State; type Event = (); type Info = ();
+    /// #   fn render(&self, _: &State, _: &Meta<'_>) -> Rendered { html! {} } }
+    /// fn setup(socket: &mut Socket<Chat>) {
+    ///     socket.temp_assign(|state| state.messages.clear());
+    /// }
+    /// ```
+    pub fn temp_assign(&mut self, reset: impl Fn(&mut V::State) + Send + Sync + 'static) {
+        self.temp_resets.push(Box::new(reset));
+    }
+
+    /// Sets the page title (LiveViewJS: `socket.pageTitle`); rendered into `<title>` on the HTTP
+    /// render and sent as `"t"` over the socket.
+    pub fn page_title(&mut self, title: impl Into<String>) {
+        let title = title.into();
+        if self.title.as_deref() != Some(title.as_str()) {
+            self.title = Some(title);
+            self.title_changed = true;
+        }
+    }
+
+    /// Adds a flash message under `key`, shown on the next render (LiveViewJS:
+    /// `socket.putFlash`); it survives a `push_redirect`.
+    pub fn put_flash(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.flash.0.insert(key.into(), message.into());
+        self.changed = true;
+    }
+
+    /// Removes the flash under `key`, or every flash with `None`.
+    pub fn clear_flash(&mut self, key: Option<&str>) {
+        match key {
+            Some(key) => {
+                self.flash.0.remove(key);
+            }
+            None => self.flash.0.clear(),
+        }
+        self.changed = true;
+    }
+
+    /// Pushes an event to the client (LiveViewJS: `socket.pushEvent`): hooks receive it through
+    /// `this.handleEvent(name, …)`, and `window` gets a `phx:<name>` event. The payload must
+    /// serialize to a JSON object.
+    pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
+        if !self.events.is_empty() {
+            self.events.push(b',');
+        }
+        self.events.push(b'[');
+        crate::json::write_json_str(name, &mut self.events);
+        self.events.push(b',');
+        write_value(payload, &mut self.events);
+        self.events.push(b']');
+    }
+
+    /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`
+    /// runs with the new URL and its changes are rendered in the same turn. `replace` replaces
+    /// the browser history entry instead of pushing one.
+    pub fn push_patch(&mut self, to: impl Into<String>, replace: bool) {
+        self.navigation = Some(Navigation::Patch {
+            to: to.into(),
+            replace,
+        });
+    }
+
+    /// Shuts this view down and mounts the view at `to` over the same socket, without a page
+    /// load (LiveViewJS: `socket.pushRedirect`; Phoenix: `push_navigate`).
+    pub fn push_redirect(&mut self, to: impl Into<String>, replace: bool) {
+        self.navigation = Some(Navigation::LiveRedirect {
+            to: to.into(),
+            replace,
+        });
+    }
+
+    /// Sends the browser to `to` with a full page load (Phoenix: `redirect`).
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::Redirect { to: to.into() });
+    }
+
+    /// Sends a message to this view's `handle_info`, delivered after the current callback
+    /// returns (LiveViewJS: `socket.sendInfo`). Ignored during the HTTP render.
+    pub fn send_info(&self, info: V::Info) {
+        if let Some(infos) = &self.infos {
+            // The receiver only goes away with the view itself.
+            let _ = infos.send(info);
+        }
+    }
+
+    /// Every `interval`, sends `make_info()` to `handle_info`, until the view ends (LiveViewJS:
+    /// `socket.repeat`). Does nothing during the HTTP render.
+    pub fn repeat(
+        &mut self,
+        interval: Duration,
+        make_info: impl Fn() -> V::Info + Send + 'static,
+    ) {
+        let Some(infos) = self.infos.clone() else {
+            return;
+        };
+        let task = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                if infos.send(make_info()).is_err() {
+                    break;
+                }
+            }
+        });
+        self.tasks.push(task.abort_handle());
+    }
+
+    /// Ties a background task to the view: it is aborted when the view ends.
+    pub fn spawn_owned(&mut self, task: AbortHandle) {
+        self.tasks.push(task);
+    }
+
+    pub(crate) fn after_render(&mut self) {
+        self.changed = false;
+        for reset in &self.temp_resets {
+            reset(&mut self.state);
+        }
+    }
+
+    pub(crate) fn take_events(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub(crate) fn stop_tasks(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl<V: LiveView> Drop for Socket<V> {
+    fn drop(&mut self) {
+        self.stop_tasks();
+    }
+}
+
+impl<V: LiveView> fmt::Debug for Socket<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id)
+            .field("connected", &self.connected)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Flash messages by key (`info`, `error`, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Flash(pub(crate) BTreeMap<String, String>);
+
+impl Flash {
+    /// The message under `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// Whether there are no messages.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

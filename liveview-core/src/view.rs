@@ -1,0 +1,295 @@
+//! The [`LiveView`] trait: the callbacks a view implements, and the values they receive.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+use liveview_diff::Rendered;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::socket::{Flash, Socket};
+
+/// A LiveView: server-side state plus a template.
+///
+/// The implementing type is the view's *definition*, shared by every connection (put shared
+/// resources such as a database pool in it). Each connection has its own [`LiveView::State`]
+/// (LiveViewJS's `context`), held by the [`Socket`] and changed through [`Socket::assign`].
+///
+/// Callbacks may be `async` (a handler can await a database call without blocking other
+/// views: each view runs in its own task). An `Err` or a panic in a callback crashes that view
+/// only: the client shows an error and rejoins, which mounts a fresh view.
+///
+/// ```
+/// use liveview_core::{html, LiveView, Meta, Rendered, Socket, ViewResult};
+/// use serde::Deserialize;
+///
+/// #[derive(Default)]
+/// struct Counter;
+///
+/// #[derive(Default)]
+/// struct State { count: i64 }
+///
+/// #[derive(Deserialize)]
+/// #[serde(rename_all = "lowercase")]
+/// enum Event { Inc, Dec }
+///
+/// impl LiveView for Counter {
+///     type State = State;
+///     type Event = Event;
+///     type Info = ();
+///
+///     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
+///         match event {
+///             Event::Inc => socket.assign(|s| s.count += 1),
+///             Event::Dec => socket.assign(|s| s.count -= 1),
+///         }
+///         Ok(())
+///     }
+///
+///     fn render(&self, state: &State, _meta: &Meta<'_>) -> Rendered {
+///         html! {
+///             h1 { "Count: " (state.count) }
+///             button phx-click="dec" { "-" }
+///             button phx-click="inc" { "+" }
+///         }
+///     }
+/// }
+/// ```
+pub trait LiveView: Sized + Send + Sync + 'static {
+    /// The per-connection state (LiveViewJS: the `context`). It starts as `Default` and is set
+    /// up in [`LiveView::mount`].
+    type State: Default + Send + 'static;
+    /// Client events, decoded with serde from the event name and value (see
+    /// [`ClientEvent`](crate::ClientEvent)).
+    type Event: DeserializeOwned + Send + 'static;
+    /// Server-side messages handled by [`LiveView::handle_info`] (LiveViewJS: `handleInfo`).
+    type Info: Send + 'static;
+
+    /// Sets up the state, once in the HTTP render (`socket.connected() == false`) and again
+    /// when the client joins over the WebSocket (LiveViewJS: `mount`).
+    fn mount(
+        &self,
+        socket: &mut Socket<Self>,
+        params: &Params,
+        session: &Session,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, params, session);
+        async { Ok(()) }
+    }
+
+    /// Runs after mount and on every URL change (`push_patch`, patch links, back/forward)
+    /// (LiveViewJS: `handleParams`).
+    fn handle_params(
+        &self,
+        socket: &mut Socket<Self>,
+        url: &Url,
+        params: &Params,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, url, params);
+        async { Ok(()) }
+    }
+
+    /// Handles a client event (LiveViewJS: `handleEvent`).
+    fn handle_event(
+        &self,
+        socket: &mut Socket<Self>,
+        event: Self::Event,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, event);
+        async { Ok(()) }
+    }
+
+    /// Handles a server-side message: [`Socket::send_info`], `repeat`, pub/sub (LiveViewJS:
+    /// `handleInfo`).
+    fn handle_info(
+        &self,
+        socket: &mut Socket<Self>,
+        info: Self::Info,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, info);
+        async { Ok(()) }
+    }
+
+    /// Renders the state (LiveViewJS: `render`). Must be a pure function of its inputs.
+    fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
+
+    /// Runs when the view ends (the client left, navigated away, or disconnected) (LiveViewJS:
+    /// `shutdown`). Timers from `repeat` and subscriptions are stopped after it.
+    fn shutdown(&self, socket: &mut Socket<Self>) {
+        let _ = socket;
+    }
+}
+
+/// What a callback returns.
+pub type ViewResult = Result<(), ViewError>;
+
+/// An error returned by a view callback: it crashes the view (the client rejoins).
+pub struct ViewError(Box<dyn std::error::Error + Send + Sync>);
+
+impl ViewError {
+    /// An error with a message.
+    pub fn msg(message: impl fmt::Display) -> Self {
+        Self(message.to_string().into())
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for ViewError {
+    fn from(error: E) -> Self {
+        Self(Box::new(error))
+    }
+}
+
+impl fmt::Debug for ViewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ViewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// What `render` gets besides the state.
+#[derive(Debug)]
+pub struct Meta<'a> {
+    /// The view id.
+    pub id: &'a str,
+    /// Whether the view is connected over the WebSocket.
+    pub connected: bool,
+    /// The flash messages.
+    pub flash: &'a Flash,
+    /// The page's CSRF token (for plain HTML forms posting elsewhere).
+    pub csrf_token: &'a str,
+}
+
+/// URL parameters: path parameters (`/hi/:name`) and the query string, as strings.
+///
+/// ```
+/// let params = liveview_core::Params::from_query("page=2&sort=name");
+/// assert_eq!(params.get("page"), Some("2"));
+/// assert_eq!(params.parse::<u32>("page"), Some(2));
+/// assert_eq!(params.get("missing"), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(BTreeMap<String, String>);
+
+impl Params {
+    /// Parses a query string (without `?`).
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Params::default();
+        params.extend_query(query);
+        params
+    }
+
+    pub(crate) fn extend_query(&mut self, query: &str) {
+        if let Value::Object(map) = crate::form::decode_form(query) {
+            for (key, value) in map {
+                if let Value::String(value) = value {
+                    self.0.insert(key, value);
+                }
+            }
+        }
+    }
+
+    /// Sets a parameter.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), value.into());
+    }
+
+    /// A parameter's value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// A parameter parsed with [`str::parse`]; `None` if absent or invalid.
+    pub fn parse<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        self.get(key)?.parse().ok()
+    }
+
+    /// Iterates over the parameters in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Session data from the HTTP request that rendered the page (LiveViewJS: `session`).
+///
+/// It is carried, signed, in the page's session token, so the joined view sees the same data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Session(pub Map<String, Value>);
+
+impl Session {
+    /// A value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+}
+
+/// The URL of the page, as the browser shows it.
+///
+/// ```
+/// let url = liveview_core::Url::parse("http://localhost:4000/hi/bob?x=1#top");
+/// assert_eq!(url.path(), "/hi/bob");
+/// assert_eq!(url.query(), Some("x=1"));
+/// assert_eq!(url.path_and_query(), "/hi/bob?x=1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    raw: String,
+    path: std::ops::Range<usize>,
+    query: Option<std::ops::Range<usize>>,
+}
+
+impl Url {
+    /// Parses an absolute URL (`http://host/path?query`) or a path (`/path?query`).
+    pub fn parse(raw: &str) -> Self {
+        let raw = raw.to_owned();
+        let after_scheme = raw.find("://").map(|i| i + 3).unwrap_or(0);
+        let path_start = if after_scheme == 0 {
+            0
+        } else {
+            raw[after_scheme..]
+                .find('/')
+                .map(|i| i + after_scheme)
+                .unwrap_or(raw.len())
+        };
+        let end = raw[path_start..]
+            .find('#')
+            .map(|i| i + path_start)
+            .unwrap_or(raw.len());
+        let (path, query) = match raw[path_start..end].find('?') {
+            Some(q) => (path_start..path_start + q, Some(path_start + q + 1..end)),
+            None => (path_start..end, None),
+        };
+        Self { raw, path, query }
+    }
+
+    /// The whole URL as given.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The path (`/` when empty).
+    pub fn path(&self) -> &str {
+        match &self.raw[self.path.clone()] {
+            "" => "/",
+            path => path,
+        }
+    }
+
+    /// The query string, without `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.query.clone().map(|range| &self.raw[range])
+    }
+
+    /// Path plus `?query` if any.
+    pub fn path_and_query(&self) -> String {
+        match self.query() {
+            Some(query) => format!("{}?{}", self.path(), query),
+            None => self.path().to_owned(),
+        }
+    }
+}

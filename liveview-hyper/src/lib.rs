@@ -1,0 +1,41 @@
+//! A thin [hyper] 1.x transport for `liveview-core`: it renders live pages over HTTP, upgrades
+//! `/live/websocket` to a WebSocket (tokio-tungstenite) and feeds its frames to a
+//! [`liveview_core::Connection`], and serves the client's JavaScript bundle.
+//!
+//! Depend on it to serve live views with hyper. Everything LiveView-specific lives in
+//! `liveview-core`; this crate only translates HTTP and WebSocket to and from it.
+//!
+//! Mount it in your own hyper server with [`LiveService`] (a hyper `Service`), or start a
+//! complete server with [`serve`]:
+//!
+//! ```no_run
+//! use liveview_core::{html, Endpoint, LiveView, Meta, Rendered, Router};
+//! use liveview_hyper::LiveService;
+//! # #[derive(Default)] struct Hello;
+//! # impl LiveView for Hello { type State = (); type Event = (); type Info = ();
+//! #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { p { "hi" } } } }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let endpoint = Endpoint::builder(Router::new().live("/", Hello))
+//!     .secret_key(std::env::var("SECRET_KEY").unwrap().as_bytes())
+//!     .build()
+//!     .unwrap();
+//! let service = LiveService::new(endpoint).assets_dir("js/dist");
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
+//! liveview_hyper::serve(listener, service).await
+//! # }
+//! ```
+//!
+//! # Routes
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /live/websocket` (upgrade) | the LiveView socket (Phoenix channels, V2 serializer) |
+//! | `GET /assets/<file>` | a file from the assets directory, if one is set |
+//! | `GET <a routed path>` | the page, rendered by the view (`connected` is false) |
+//! | anything else | 404 |
+
+mod service;
+mod websocket;
+
+pub use service::{serve, LiveService};

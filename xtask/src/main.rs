@@ -1,0 +1,451 @@
+//! Development tasks for the liveview workspace, run as `cargo xtask <task>`
+//! (the alias lives in `.cargo/config.toml`).
+//!
+//! Everything here spawns other programs: cargo (through the `CARGO`
+//! environment variable), npm and node. The JavaScript side lives in `js/`:
+//! the browser bundle (`js/app.js`), the conformance harness (`js/oracle/`)
+//! and the browser tests (`js/e2e/`).
+
+use std::env;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [args]
+
+tasks:
+  assets   install the npm packages of js/ if needed (npm ci) and bundle
+           js/app.js into js/dist/app.js (esbuild)
+  run      assets, then `cargo run --release -p examples` (args after the
+           task are passed to the server; PORT overrides 4000)
+  e2e      assets, build the example server, start it on a free port and run
+           the browser tests in js/e2e/ against it (needs chromium; CHROMIUM
+           overrides /usr/bin/chromium)
+  test     assets, `cargo test --workspace`, the oracle tests
+           (js/oracle/test/), then e2e
+  lint     `cargo fmt --all -- --check` and
+           `cargo clippy --workspace --all-targets -- -D warnings`
+  help     this text";
+
+/// How long the example server may take to print its `listening on` line.
+const SERVER_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn main() -> ExitCode {
+    let mut args = env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    let result = match task.as_str() {
+        "assets" => assets(),
+        "run" => run(&rest),
+        "e2e" => assets().and_then(|()| e2e()),
+        "test" => test(),
+        "lint" => lint(),
+        // `bench` and `fuzz` get their arms here once they exist.
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("xtask: unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask {task}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A failed task, with a message for the user.
+#[derive(Debug)]
+struct TaskError(String);
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Result<T, E = TaskError> = std::result::Result<T, E>;
+
+fn fail<T>(message: impl Into<String>) -> Result<T> {
+    Err(TaskError(message.into()))
+}
+
+/// The repository root (the parent of this crate).
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+        .to_path_buf()
+}
+
+/// A `Command` for the cargo that runs us.
+fn cargo() -> Command {
+    let program = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(program);
+    cmd.current_dir(project_root());
+    cmd
+}
+
+/// `program args...` for messages.
+fn describe(cmd: &Command) -> String {
+    let mut out = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        out.push(' ');
+        out.push_str(&arg.to_string_lossy());
+    }
+    out
+}
+
+fn spawn_error(cmd: &Command, err: io::Error) -> TaskError {
+    let program = cmd.get_program().to_string_lossy();
+    let hint = match program.as_ref() {
+        "npm" | "node" if err.kind() == io::ErrorKind::NotFound => {
+            " (Node.js 20.19 or newer with npm must be on PATH)"
+        }
+        _ => "",
+    };
+    TaskError(format!("cannot start `{}`: {err}{hint}", describe(cmd)))
+}
+
+/// Runs `cmd` with inherited stdio and fails unless it exits successfully.
+fn run_checked(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd.status().map_err(|err| spawn_error(cmd, err))?;
+    if status.success() {
+        Ok(())
+    } else {
+        fail(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+// ---------------------------------------------------------------- assets
+
+fn assets() -> Result<()> {
+    let js = project_root().join("js");
+    if npm_install_needed(&js) {
+        // No package needs its install script: esbuild's binary comes in its
+        // platform package, and playwright-core downloads no browser.
+        run_checked(
+            Command::new("npm")
+                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+                .current_dir(&js),
+        )?;
+    }
+    let esbuild = js.join("node_modules").join(".bin").join("esbuild");
+    run_checked(
+        Command::new(esbuild)
+            .args([
+                "app.js",
+                "--bundle",
+                "--format=iife",
+                "--minify",
+                "--target=es2020",
+                "--outfile=dist/app.js",
+                "--log-level=warning",
+            ])
+            .current_dir(&js),
+    )
+}
+
+/// `npm ci` is needed when `js/node_modules` is missing or older than
+/// `js/package-lock.json` (npm writes `node_modules/.package-lock.json` on
+/// every install).
+fn npm_install_needed(js: &Path) -> bool {
+    let modified =
+        |path: PathBuf| -> Option<SystemTime> { fs::metadata(path).ok()?.modified().ok() };
+    let installed = modified(js.join("node_modules").join(".package-lock.json"));
+    let locked = modified(js.join("package-lock.json"));
+    match (installed, locked) {
+        (Some(installed), Some(locked)) => locked > installed,
+        _ => true,
+    }
+}
+
+// ---------------------------------------------------------------- run
+
+fn run(args: &[String]) -> Result<()> {
+    assets()?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "-p", "examples"]);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    run_checked(&mut cmd)
+}
+
+// ---------------------------------------------------------------- e2e
+
+fn e2e() -> Result<()> {
+    let exe = build_example_server()?;
+    let server = Server::start(&exe)?;
+    eprintln!("example server at {}", server.base_url);
+    run_checked(
+        Command::new("node")
+            .args(["--test", "js/e2e/"])
+            .env("BASE_URL", &server.base_url)
+            .current_dir(project_root()),
+    )
+    // `server` is dropped here, which stops it, also when node failed.
+}
+
+/// Builds the `examples` package (debug) and returns the path of its binary.
+fn build_example_server() -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "-p",
+        "examples",
+        "--message-format=json-render-diagnostics",
+    ])
+    .stdout(Stdio::piped());
+    eprintln!("$ {}", describe(&cmd));
+    let output = cmd.output().map_err(|err| spawn_error(&cmd, err))?;
+    if !output.status.success() {
+        return fail(format!("`{}` failed ({})", describe(&cmd), output.status));
+    }
+    let manifest = project_root().join("examples").join("Cargo.toml");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let bins = package_binaries(&stdout, &manifest);
+    match bins.as_slice() {
+        [exe] => Ok(exe.clone()),
+        [] => fail("`cargo build -p examples` produced no binary"),
+        many => fail(format!(
+            "the examples package has several binaries, do not know which one serves the examples: {many:?}"
+        )),
+    }
+}
+
+/// Executables of the binary targets of the package at `manifest`, from
+/// cargo's `--message-format=json` output.
+fn package_binaries(messages: &str, manifest: &Path) -> Vec<PathBuf> {
+    let mut bins = Vec::new();
+    for line in messages.lines() {
+        if json_string_field(line, "reason").as_deref() != Some("compiler-artifact")
+            || !line.contains(r#""kind":["bin"]"#)
+        {
+            continue;
+        }
+        let Some(manifest_path) = json_string_field(line, "manifest_path") else {
+            continue;
+        };
+        if Path::new(&manifest_path) != manifest {
+            continue;
+        }
+        if let Some(exe) = json_string_field(line, "executable") {
+            let exe = PathBuf::from(exe);
+            if !bins.contains(&exe) {
+                bins.push(exe);
+            }
+        }
+    }
+    bins
+}
+
+/// The first `"key":"value"` string in a line of cargo's compact JSON,
+/// unescaped. Good enough for cargo's messages; not a JSON parser.
+fn json_string_field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut out = String::new();
+    let mut chars = line[start..].chars();
+    loop {
+        match chars.next()? {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+}
+
+/// The running example server; stopped when dropped.
+#[derive(Debug)]
+struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Server {
+    /// Starts `exe` with `PORT=0` and waits for its `listening on <url>` line.
+    fn start(exe: &Path) -> Result<Server> {
+        let mut cmd = Command::new(exe);
+        cmd.env("PORT", "0")
+            .current_dir(project_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        eprintln!("$ PORT=0 {}", describe(&cmd));
+        let mut child = cmd.spawn().map_err(|err| spawn_error(&cmd, err))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (found, listening) = mpsc::channel();
+        // Keeps draining (and echoing) the server's output so it never blocks
+        // on a full pipe.
+        thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[server] {line}");
+                if let Some(url) = listening_url(&line) {
+                    if let Some(found) = found.take() {
+                        let _ = found.send(url);
+                    }
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base_url: String::new(),
+        };
+        match listening.recv_timeout(SERVER_START_TIMEOUT) {
+            Ok(url) => {
+                server.base_url = url;
+                Ok(server)
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => fail(format!(
+                "the example server printed no `listening on http://...` line within {}s",
+                SERVER_START_TIMEOUT.as_secs()
+            )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = server.child.wait().map(|s| s.to_string());
+                fail(format!(
+                    "the example server closed its stdout before printing `listening on http://...` ({})",
+                    status.unwrap_or_else(|err| err.to_string())
+                ))
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `http://127.0.0.1:PORT` from a line containing `listening on http://127.0.0.1:PORT`.
+fn listening_url(line: &str) -> Option<String> {
+    let rest = &line[line.find("listening on ")? + "listening on ".len()..];
+    let url: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let url = url.trim_end_matches('/');
+    let port = url.strip_prefix("http://")?.rsplit_once(':')?.1;
+    (!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())).then(|| url.to_owned())
+}
+
+// ---------------------------------------------------------------- test
+
+fn test() -> Result<()> {
+    let root = project_root();
+    type Step = (&'static str, Box<dyn Fn() -> Result<()>>);
+    let steps: Vec<Step> = vec![
+        ("assets", Box::new(assets)),
+        (
+            "cargo test --workspace",
+            Box::new(|| run_checked(cargo().args(["test", "--workspace"]))),
+        ),
+        (
+            "node --test js/oracle/test/",
+            Box::new(move || {
+                run_checked(
+                    Command::new("node")
+                        .args(["--test", "js/oracle/test/"])
+                        .current_dir(&root),
+                )
+            }),
+        ),
+        ("e2e", Box::new(e2e)),
+    ];
+    let count = steps.len();
+    for (index, (name, step)) in steps.iter().enumerate() {
+        eprintln!("\n==> xtask test: step {}/{count}: {name}", index + 1);
+        if let Err(err) = step() {
+            return fail(format!("step {}/{count} ({name}) FAILED: {err}", index + 1));
+        }
+    }
+    eprintln!("\n==> xtask test: all {count} steps passed");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- lint
+
+fn lint() -> Result<()> {
+    run_checked(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run_checked(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_url_is_found() {
+        assert_eq!(
+            listening_url("listening on http://127.0.0.1:4000").as_deref(),
+            Some("http://127.0.0.1:4000")
+        );
+        assert_eq!(
+            listening_url("2026-01-01T00:00:00Z INFO examples: listening on http://127.0.0.1:39017/ (ctrl-c stops)")
+                .as_deref(),
+            Some("http://127.0.0.1:39017")
+        );
+        assert_eq!(
+            listening_url("listening on http://127.0.0.1:41\u{1b}[0m").as_deref(),
+            Some("http://127.0.0.1:41")
+        );
+        assert_eq!(listening_url("listening on http://127.0.0.1:"), None);
+        assert_eq!(listening_url("starting"), None);
+    }
+
+    #[test]
+    fn binaries_are_read_from_cargo_messages() {
+        let manifest = Path::new("/repo/examples/Cargo.toml");
+        let messages = [
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///repo/examples#0.1.0","manifest_path":"/repo/examples/Cargo.toml","target":{"kind":["custom-build"],"name":"build-script-build"},"executable":null,"fresh":true}"#,
+            r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.0","manifest_path":"/home/.cargo/itoa/Cargo.toml","target":{"kind":["lib"],"name":"itoa"},"executable":null,"fresh":true}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///repo/examples#0.1.0","manifest_path":"/repo/examples/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"example-server"},"executable":"/repo/target/debug/example-server","fresh":false}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            package_binaries(&messages, manifest),
+            vec![PathBuf::from("/repo/target/debug/example-server")]
+        );
+    }
+
+    #[test]
+    fn json_strings_are_unescaped() {
+        assert_eq!(
+            json_string_field(r#"{"a":"x\"y\\z\u00e9"}"#, "a").as_deref(),
+            Some("x\"y\\z\u{e9}")
+        );
+        assert_eq!(json_string_field(r#"{"a":null}"#, "a"), None);
+    }
+}
