@@ -11,7 +11,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,liveview=debug")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,liveview=debug")),
         )
         .init();
     let secret = std::env::var("SECRET_KEY").ok();
@@ -25,7 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !assets.join("app.js").exists() {
         tracing::warn!(dir = %assets.display(), "app.js is missing: run `cargo xtask assets`");
     }
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
     println!("listening on http://{address}");

@@ -1,7 +1,9 @@
 //! `/table`: 100 rows rendered by a keyed loop; `bump` increments one row's value, and the
 //! diff carries only that row's changed value.
 
-use liveview_core::{html, LiveView, Meta, Params, Rendered, Session, Socket, ViewError, ViewResult};
+use liveview_core::{
+    html, LiveView, Meta, Params, Rendered, Session, Socket, ViewError, ViewResult,
+};
 use serde::Deserialize;
 
 /// The table view.
@@ -38,7 +40,12 @@ impl LiveView for Table {
     type Event = Event;
     type Info = ();
 
-    async fn mount(&self, socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> ViewResult {
+    async fn mount(
+        &self,
+        socket: &mut Socket<Self>,
+        _params: &Params,
+        _session: &Session,
+    ) -> ViewResult {
         socket.page_title("Table");
         socket.assign(|state| {
             state.rows = (1..=100)
@@ -54,7 +61,9 @@ impl LiveView for Table {
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         let Event::Bump { id } = event;
-        let id: u32 = id.parse().map_err(|_| ViewError::msg(format!("bad row id {id:?}")))?;
+        let id: u32 = id
+            .parse()
+            .map_err(|_| ViewError::msg(format!("bad row id {id:?}")))?;
         socket.assign(|state| {
             if let Some(row) = state.rows.iter_mut().find(|row| row.id == id) {
                 row.value += 1;

@@ -132,7 +132,10 @@ impl EndpointBuilder {
     }
 
     /// Replaces the page layout.
-    pub fn layout(mut self, layout: impl Fn(&PageParts<'_>) -> String + Send + Sync + 'static) -> Self {
+    pub fn layout(
+        mut self,
+        layout: impl Fn(&PageParts<'_>) -> String + Send + Sync + 'static,
+    ) -> Self {
         self.layout = Some(Arc::new(layout));
         self
     }
@@ -225,7 +228,11 @@ impl Endpoint {
 
     /// Renders the page at `path_and_query` over HTTP (the "dead render": `connected` is false),
     /// with its container, signed session token and CSRF token.
-    pub async fn render_page(&self, path_and_query: &str, session: Session) -> Result<Page, RenderError> {
+    pub async fn render_page(
+        &self,
+        path_and_query: &str,
+        session: Session,
+    ) -> Result<Page, RenderError> {
         let url = Url::parse(path_and_query);
         let Some((route, view, mut params)) = self.router.lookup_view(url.path()) else {
             return Ok(Page::NotFound);
@@ -269,7 +276,11 @@ impl Endpoint {
         container.push_str("\" data-phx-static=\"\">");
         container.push_str(&inner);
         container.push_str("</div>");
-        let title_tag = live_title(title.as_deref().unwrap_or(""), "", &self.config.title_suffix);
+        let title_tag = live_title(
+            title.as_deref().unwrap_or(""),
+            "",
+            &self.config.title_suffix,
+        );
         Ok(Page::Html((self.layout)(&PageParts {
             title: &title_tag,
             csrf_token: &csrf,
@@ -281,7 +292,10 @@ impl Endpoint {
     /// [`Connection`] and writes every [`Outbound`] from the receiver to the socket.
     ///
     /// `connect_params` is the WebSocket URL's query string (`_csrf_token=…&vsn=2.0.0`).
-    pub fn connect(self: &Arc<Self>, connect_params: &str) -> (Connection, mpsc::Receiver<Outbound>) {
+    pub fn connect(
+        self: &Arc<Self>,
+        connect_params: &str,
+    ) -> (Connection, mpsc::Receiver<Outbound>) {
         Connection::new(self.clone(), connect_params)
     }
 }
@@ -329,7 +343,7 @@ pub fn default_layout(parts: &PageParts<'_>) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"csrf-token\" content=\"{csrf}\">\n{title}\n\
+         <meta name=\"csrf-token\" content=\"{csrf}\">\n<link rel=\"icon\" href=\"data:,\">\n{title}\n\
          <script defer src=\"/assets/app.js\"></script>\n</head>\n<body>\n{container}\n</body>\n</html>\n",
         csrf = escape(parts.csrf_token),
         title = parts.title,

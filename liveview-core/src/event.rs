@@ -1,6 +1,8 @@
 //! Client events (`phx-click`, `phx-change`, hooks…) and their typed decoding through serde.
 
-use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -181,7 +183,12 @@ impl<'de, 'a> EnumAccess<'de> for EventDeserializer<'a> {
         let name: de::value::StrDeserializer<'_, serde_json::Error> =
             self.event.name.as_str().into_deserializer();
         let variant = seed.deserialize(name)?;
-        Ok((variant, EventValue { value: &self.event.value }))
+        Ok((
+            variant,
+            EventValue {
+                value: &self.event.value,
+            },
+        ))
     }
 }
 
@@ -197,11 +204,18 @@ impl<'de> VariantAccess<'de> for EventValue<'_> {
         Ok(())
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Self::Error> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
         seed.deserialize(self.value.clone())
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         self.value.clone().deserialize_seq(visitor)
     }
 
@@ -230,7 +244,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(event.kind, EventKind::Form);
-        assert_eq!(event.target, Some(vec!["user".to_owned(), "name".to_owned()]));
+        assert_eq!(
+            event.target,
+            Some(vec!["user".to_owned(), "name".to_owned()])
+        );
         assert_eq!(event.value["user"]["name"], json!("ali"));
     }
 

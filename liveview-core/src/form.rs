@@ -104,7 +104,16 @@ mod tests {
 
     #[test]
     fn malformed_input_does_not_panic() {
-        for body in ["%", "%zz=1", "=", "&&", "a[=1", "[]=1", "a[][b]=1&a=2", "%ff%fe=%80"] {
+        for body in [
+            "%",
+            "%zz=1",
+            "=",
+            "&&",
+            "a[=1",
+            "[]=1",
+            "a[][b]=1&a=2",
+            "%ff%fe=%80",
+        ] {
             let _ = decode_form(body);
         }
     }

@@ -164,7 +164,9 @@ pub fn encode_error_reply(
 
 /// An ok reply with an empty response.
 pub fn encode_empty_reply(join_ref: Option<&str>, msg_ref: Option<&str>, topic: &str) -> String {
-    encode_reply(join_ref, msg_ref, topic, true, |out| out.extend_from_slice(b"{}"))
+    encode_reply(join_ref, msg_ref, topic, true, |out| {
+        out.extend_from_slice(b"{}")
+    })
 }
 
 fn into_string(bytes: Vec<u8>) -> String {

@@ -72,10 +72,22 @@ struct Channel {
 
 /// Messages from the connection to a view task.
 pub(crate) enum ChannelMsg {
-    Event { msg_ref: Option<String>, payload: Box<RawValue> },
-    LivePatch { msg_ref: Option<String>, payload: Box<RawValue> },
-    Leave { msg_ref: Option<String> },
-    Other { msg_ref: Option<String>, event: String, payload: Box<RawValue> },
+    Event {
+        msg_ref: Option<String>,
+        payload: Box<RawValue>,
+    },
+    LivePatch {
+        msg_ref: Option<String>,
+        payload: Box<RawValue>,
+    },
+    Leave {
+        msg_ref: Option<String>,
+    },
+    Other {
+        msg_ref: Option<String>,
+        event: String,
+        payload: Box<RawValue>,
+    },
     Shutdown,
 }
 
@@ -94,7 +106,10 @@ struct JoinPayload {
 }
 
 impl Connection {
-    pub(crate) fn new(endpoint: Arc<Endpoint>, _connect_params: &str) -> (Self, mpsc::Receiver<Outbound>) {
+    pub(crate) fn new(
+        endpoint: Arc<Endpoint>,
+        _connect_params: &str,
+    ) -> (Self, mpsc::Receiver<Outbound>) {
         let (out, rx) = mpsc::channel(endpoint.config.outbound_queue);
         (
             Self {
@@ -143,7 +158,12 @@ impl Connection {
             Payload::Json(payload) => payload,
             Payload::Binary(_) => {
                 // Upload chunks go to `lvu:` channels; there are none without uploads.
-                let reply = encode_error_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "unmatched topic");
+                let reply = encode_error_reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "unmatched topic",
+                );
                 return self.send(reply).await;
             }
         };
@@ -156,17 +176,32 @@ impl Connection {
             return self.send(reply).await;
         }
         if event == "phx_join" {
-            return self.join(join_ref.or_else(|| msg_ref.clone()), msg_ref, topic, &payload).await;
+            return self
+                .join(
+                    join_ref.or_else(|| msg_ref.clone()),
+                    msg_ref,
+                    topic,
+                    &payload,
+                )
+                .await;
         }
         let Some(channel) = self.channels.get(&topic) else {
             let reply = if event == "phx_leave" {
                 encode_empty_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic)
             } else {
-                encode_error_reply(join_ref.as_deref(), msg_ref.as_deref(), &topic, "unmatched topic")
+                encode_error_reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "unmatched topic",
+                )
             };
             return self.send(reply).await;
         };
-        if join_ref.as_deref().is_some_and(|join_ref| join_ref != channel.join_ref) {
+        if join_ref
+            .as_deref()
+            .is_some_and(|join_ref| join_ref != channel.join_ref)
+        {
             tracing::debug!(%topic, "dropping a message for an outdated join");
             return;
         }
@@ -174,7 +209,11 @@ impl Connection {
             "event" => ChannelMsg::Event { msg_ref, payload },
             "live_patch" => ChannelMsg::LivePatch { msg_ref, payload },
             "phx_leave" => ChannelMsg::Leave { msg_ref },
-            _ => ChannelMsg::Other { msg_ref, event, payload },
+            _ => ChannelMsg::Other {
+                msg_ref,
+                event,
+                payload,
+            },
         };
         if let Err(mpsc::error::SendError(msg)) = channel.tx.send(msg).await {
             // The view ended (crashed, redirected): forget it.
@@ -190,19 +229,33 @@ impl Connection {
                 }
                 ChannelMsg::Shutdown => None,
             };
-            let reply = encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, "unmatched topic");
+            let reply = encode_error_reply(
+                Some(&join_ref),
+                msg_ref.as_deref(),
+                &topic,
+                "unmatched topic",
+            );
             self.send(reply).await;
         }
     }
 
-    async fn join(&mut self, join_ref: Option<String>, msg_ref: Option<String>, topic: String, payload: &RawValue) {
+    async fn join(
+        &mut self,
+        join_ref: Option<String>,
+        msg_ref: Option<String>,
+        topic: String,
+        payload: &RawValue,
+    ) {
         let join_ref = join_ref.unwrap_or_default();
-        let refuse = |reason: &str| encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, reason);
+        let refuse =
+            |reason: &str| encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, reason);
         let Some(id) = topic.strip_prefix("lv:") else {
             return self.send(refuse("unmatched topic")).await;
         };
         self.channels.retain(|_, channel| !channel.tx.is_closed());
-        if !self.channels.contains_key(&topic) && self.channels.len() >= self.endpoint.config.max_joins {
+        if !self.channels.contains_key(&topic)
+            && self.channels.len() >= self.endpoint.config.max_joins
+        {
             tracing::warn!(target: "liveview::rejection", %topic, "too many views joined on one socket");
             return self.send(refuse("too many channels joined")).await;
         }
@@ -367,15 +420,21 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
     fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome> {
         Box::pin(async move {
             let mut socket = Socket::<V>::new(request.id.into(), false, None);
-            catch(self.view.mount(&mut socket, request.params, request.session))
-                .await
-                .and_then(|result| result.map_err(|error| error.to_string()))?;
+            catch(
+                self.view
+                    .mount(&mut socket, request.params, request.session),
+            )
+            .await
+            .and_then(|result| result.map_err(|error| error.to_string()))?;
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
-            catch(self.view.handle_params(&mut socket, request.url, request.params))
-                .await
-                .and_then(|result| result.map_err(|error| error.to_string()))?;
+            catch(
+                self.view
+                    .handle_params(&mut socket, request.url, request.params),
+            )
+            .await
+            .and_then(|result| result.map_err(|error| error.to_string()))?;
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
@@ -401,7 +460,9 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
 
 fn redirect_of<V: LiveView>(socket: &Socket<V>) -> Option<String> {
     match &socket.navigation {
-        Some(Navigation::Redirect { to }) | Some(Navigation::LiveRedirect { to, .. }) => Some(to.clone()),
+        Some(Navigation::Redirect { to }) | Some(Navigation::LiveRedirect { to, .. }) => {
+            Some(to.clone())
+        }
         Some(Navigation::Patch { to, .. }) => Some(to.clone()),
         None => None,
     }
@@ -410,10 +471,12 @@ fn redirect_of<V: LiveView>(socket: &Socket<V>) -> Option<String> {
 /// Runs a future, turning a panic into an error message.
 async fn catch<F: Future>(future: F) -> Result<F::Output, String> {
     let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-        Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(panic) => Poll::Ready(Err(panic_message(panic))),
+    std::future::poll_fn(move |cx| {
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic_message(panic))),
+        }
     })
     .await
 }
@@ -495,11 +558,13 @@ impl<V: LiveView> ViewTask<V> {
                 Ok(Flow::Stop) => break,
                 Err(Crash(message)) => {
                     tracing::error!(topic = %task.topic, route = %task.route, %message, "view crashed");
-                    let frame = encode_push(Some(&task.join_ref), &task.topic, "phx_error", |out| {
-                        out.extend_from_slice(b"{\"reason\":\"channel_crash\"}")
-                    });
+                    let frame =
+                        encode_push(Some(&task.join_ref), &task.topic, "phx_error", |out| {
+                            out.extend_from_slice(b"{\"reason\":\"channel_crash\"}")
+                        });
                     // phx_error carries the join ref as its ref.
-                    let frame = frame.replacen(",null,", &format!(",{},", json_string(&task.join_ref)), 1);
+                    let frame =
+                        frame.replacen(",null,", &format!(",{},", json_string(&task.join_ref)), 1);
                     let _ = task.out.send(Outbound::Text(frame)).await;
                     task.socket.stop_tasks();
                     return;
@@ -522,7 +587,12 @@ impl<V: LiveView> ViewTask<V> {
     /// Mounts and answers the join; returns whether the view is live.
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let refuse = |task: &Self, reason: &str| {
-            encode_error_reply(Some(&task.join_ref), msg_ref.as_deref(), &task.topic, reason)
+            encode_error_reply(
+                Some(&task.join_ref),
+                msg_ref.as_deref(),
+                &task.topic,
+                reason,
+            )
         };
         let mounted = catch(self.entry.view.mount(&mut self.socket, params, session))
             .await
@@ -532,9 +602,13 @@ impl<V: LiveView> ViewTask<V> {
             send(&self.out, refuse(self, "join crashed")).await;
             return false;
         }
-        let params_ok = catch(self.entry.view.handle_params(&mut self.socket, &self.url, params))
-            .await
-            .and_then(|result| result.map_err(|error| error.to_string()));
+        let params_ok = catch(
+            self.entry
+                .view
+                .handle_params(&mut self.socket, &self.url, params),
+        )
+        .await
+        .and_then(|result| result.map_err(|error| error.to_string()));
         if let Err(message) = params_ok {
             tracing::error!(topic = %self.topic, route = %self.route, %message, "handle_params failed");
             send(&self.out, refuse(self, "join crashed")).await;
@@ -544,13 +618,19 @@ impl<V: LiveView> ViewTask<V> {
         match self.navigate(&mut live_patch).await {
             Ok(None) => {}
             Ok(Some((key, payload))) => {
-                let frame = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, false, |out| {
-                    out.push(b'{');
-                    write_json_str(key, out);
-                    out.push(b':');
-                    out.extend_from_slice(payload.as_bytes());
-                    out.push(b'}');
-                });
+                let frame = encode_reply(
+                    Some(&self.join_ref),
+                    msg_ref.as_deref(),
+                    &self.topic,
+                    false,
+                    |out| {
+                        out.push(b'{');
+                        write_json_str(key, out);
+                        out.push(b':');
+                        out.extend_from_slice(payload.as_bytes());
+                        out.push(b'}');
+                    },
+                );
                 send(&self.out, frame).await;
                 return false;
             }
@@ -571,27 +651,33 @@ impl<V: LiveView> ViewTask<V> {
         let title = self.socket.title.clone();
         self.socket.title_changed = false;
         let events = self.socket.take_events();
-        let frame = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
-            out.extend_from_slice(b"{\"rendered\":{");
-            wire::write_full_members(&rendered, out);
-            if let Some(title) = &title {
-                out.extend_from_slice(b",\"t\":");
-                write_json_str(title, out);
-            }
-            if !events.is_empty() {
-                out.extend_from_slice(b",\"e\":[");
-                out.extend_from_slice(&events);
-                out.push(b']');
-            }
-            out.extend_from_slice(b"},\"liveview_version\":\"");
-            out.extend_from_slice(LIVEVIEW_VERSION.as_bytes());
-            out.push(b'"');
-            if let Some(patch) = &live_patch {
-                out.extend_from_slice(b",\"live_patch\":");
-                out.extend_from_slice(patch.as_bytes());
-            }
-            out.push(b'}');
-        });
+        let frame = encode_reply(
+            Some(&self.join_ref),
+            msg_ref.as_deref(),
+            &self.topic,
+            true,
+            |out| {
+                out.extend_from_slice(b"{\"rendered\":{");
+                wire::write_full_members(&rendered, out);
+                if let Some(title) = &title {
+                    out.extend_from_slice(b",\"t\":");
+                    write_json_str(title, out);
+                }
+                if !events.is_empty() {
+                    out.extend_from_slice(b",\"e\":[");
+                    out.extend_from_slice(&events);
+                    out.push(b']');
+                }
+                out.extend_from_slice(b"},\"liveview_version\":\"");
+                out.extend_from_slice(LIVEVIEW_VERSION.as_bytes());
+                out.push(b'"');
+                if let Some(patch) = &live_patch {
+                    out.extend_from_slice(b",\"live_patch\":");
+                    out.extend_from_slice(patch.as_bytes());
+                }
+                out.push(b'}');
+            },
+        );
         self.last = Some(rendered);
         self.socket.after_render();
         send(&self.out, frame).await;
@@ -617,7 +703,12 @@ impl<V: LiveView> ViewTask<V> {
                     Ok(event) => event,
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed event");
-                        let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "malformed event");
+                        let reply = encode_error_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            "malformed event",
+                        );
                         send(&self.out, reply).await;
                         return Ok(Flow::Continue);
                     }
@@ -630,7 +721,12 @@ impl<V: LiveView> ViewTask<V> {
                         Ok(typed) => typed,
                         Err(error) => {
                             tracing::warn!(target: "liveview::rejection", topic = %self.topic, event = %event.name, %error, "unknown event");
-                            let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "unknown event");
+                            let reply = encode_error_reply(
+                                Some(&self.join_ref),
+                                msg_ref.as_deref(),
+                                &self.topic,
+                                "unknown event",
+                            );
                             send(&self.out, reply).await;
                             return Ok(Flow::Continue);
                         }
@@ -649,7 +745,12 @@ impl<V: LiveView> ViewTask<V> {
                     url: String,
                 }
                 let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
-                    let reply = encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "malformed live_patch");
+                    let reply = encode_error_reply(
+                        Some(&self.join_ref),
+                        msg_ref.as_deref(),
+                        &self.topic,
+                        "malformed live_patch",
+                    );
                     send(&self.out, reply).await;
                     return Ok(Flow::Continue);
                 };
@@ -662,37 +763,71 @@ impl<V: LiveView> ViewTask<V> {
                         self.url = url;
                         self.socket.clear_flash(None);
                         let url = self.url.clone();
-                        catch(self.entry.view.handle_params(&mut self.socket, &url, &params))
-                            .await
-                            .and_then(|result| result.map_err(|error| error.to_string()))
-                            .map_err(Crash)?;
+                        catch(
+                            self.entry
+                                .view
+                                .handle_params(&mut self.socket, &url, &params),
+                        )
+                        .await
+                        .and_then(|result| result.map_err(|error| error.to_string()))
+                        .map_err(Crash)?;
                         self.finish_turn(msg_ref).await
                     }
                     _ => {
-                        let reply = encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
-                            out.extend_from_slice(b"{\"link_redirect\":true}")
-                        });
+                        let reply = encode_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            true,
+                            |out| out.extend_from_slice(b"{\"link_redirect\":true}"),
+                        );
                         send(&self.out, reply).await;
                         Ok(Flow::Continue)
                     }
                 }
             }
             ChannelMsg::Leave { msg_ref } => {
-                send(&self.out, encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic)).await;
+                send(
+                    &self.out,
+                    encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic),
+                )
+                .await;
                 Ok(Flow::Stop)
             }
-            ChannelMsg::Other { msg_ref, event, payload } => {
+            ChannelMsg::Other {
+                msg_ref,
+                event,
+                payload,
+            } => {
                 let reply = match event.as_str() {
-                    "cids_will_destroy" => encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic),
-                    "cids_destroyed" => encode_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, true, |out| {
-                        out.extend_from_slice(b"{\"cids\":");
-                        let cids = serde_json::from_str::<Value>(payload.get()).ok().and_then(|v| v.get("cids").cloned());
-                        crate::json::write_value(&cids.unwrap_or(Value::Array(Vec::new())), out);
-                        out.push(b'}');
-                    }),
+                    "cids_will_destroy" => {
+                        encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic)
+                    }
+                    "cids_destroyed" => encode_reply(
+                        Some(&self.join_ref),
+                        msg_ref.as_deref(),
+                        &self.topic,
+                        true,
+                        |out| {
+                            out.extend_from_slice(b"{\"cids\":");
+                            let cids = serde_json::from_str::<Value>(payload.get())
+                                .ok()
+                                .and_then(|v| v.get("cids").cloned());
+                            crate::json::write_value(
+                                &cids.unwrap_or(Value::Array(Vec::new())),
+                                out,
+                            );
+                            out.push(b'}');
+                        },
+                    ),
                     _ => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %event, "unknown channel event");
-                        encode_error_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic, "unknown event")
+                        encode_error_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            "unknown event",
+                        )
                     }
                 };
                 send(&self.out, reply).await;
@@ -713,7 +848,10 @@ impl<V: LiveView> ViewTask<V> {
     /// Applies navigation requested by the last callback. Patches run `handle_params` and
     /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
     /// return the reply key and payload and end the view.
-    async fn navigate(&mut self, join_patch: &mut Option<String>) -> Result<Option<(&'static str, String)>, Crash> {
+    async fn navigate(
+        &mut self,
+        join_patch: &mut Option<String>,
+    ) -> Result<Option<(&'static str, String)>, Crash> {
         let mut patches = 0;
         while let Some(navigation) = self.socket.navigation.take() {
             match navigation {
@@ -723,7 +861,8 @@ impl<V: LiveView> ViewTask<V> {
                         return Err(Crash("more than 20 chained push_patch calls".into()));
                     }
                     let url = Url::parse(&to);
-                    let Some((route, _, mut params)) = self.endpoint.router.lookup_view(url.path()) else {
+                    let Some((route, _, mut params)) = self.endpoint.router.lookup_view(url.path())
+                    else {
                         return Err(Crash(format!("push_patch to an unrouted path {to}")));
                     };
                     if route != self.route {
@@ -737,26 +876,39 @@ impl<V: LiveView> ViewTask<V> {
                     match join_patch {
                         Some(_) | None if self.last.is_none() => *join_patch = Some(payload),
                         _ => {
-                            let frame = encode_push(Some(&self.join_ref), &self.topic, "live_patch", |out| {
-                                out.extend_from_slice(payload.as_bytes())
-                            });
+                            let frame = encode_push(
+                                Some(&self.join_ref),
+                                &self.topic,
+                                "live_patch",
+                                |out| out.extend_from_slice(payload.as_bytes()),
+                            );
                             send(&self.out, frame).await;
                         }
                     }
                     self.url = url;
                     let url = self.url.clone();
-                    catch(self.entry.view.handle_params(&mut self.socket, &url, &params))
-                        .await
-                        .and_then(|result| result.map_err(|error| error.to_string()))
-                        .map_err(Crash)?;
+                    catch(
+                        self.entry
+                            .view
+                            .handle_params(&mut self.socket, &url, &params),
+                    )
+                    .await
+                    .and_then(|result| result.map_err(|error| error.to_string()))
+                    .map_err(Crash)?;
                 }
                 Navigation::LiveRedirect { to, replace } => {
                     let flash = self.flash_token();
-                    return Ok(Some(("live_redirect", navigation_json(&to, Some(replace), flash.as_deref()))));
+                    return Ok(Some((
+                        "live_redirect",
+                        navigation_json(&to, Some(replace), flash.as_deref()),
+                    )));
                 }
                 Navigation::Redirect { to } => {
                     let flash = self.flash_token();
-                    return Ok(Some(("redirect", navigation_json(&to, None, flash.as_deref()))));
+                    return Ok(Some((
+                        "redirect",
+                        navigation_json(&to, None, flash.as_deref()),
+                    )));
                 }
             }
         }
@@ -764,7 +916,8 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     fn flash_token(&self) -> Option<String> {
-        (!self.socket.flash.is_empty()).then(|| self.endpoint.signer.sign_json(&self.socket.flash, 60))
+        (!self.socket.flash.is_empty())
+            .then(|| self.endpoint.signer.sign_json(&self.socket.flash, 60))
     }
 
     /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
@@ -773,13 +926,19 @@ impl<V: LiveView> ViewTask<V> {
         if let Some((key, payload)) = self.navigate(&mut unused).await? {
             match &msg_ref {
                 Some(msg_ref) => {
-                    let reply = encode_reply(Some(&self.join_ref), Some(msg_ref), &self.topic, true, |out| {
-                        out.push(b'{');
-                        write_json_str(key, out);
-                        out.push(b':');
-                        out.extend_from_slice(payload.as_bytes());
-                        out.push(b'}');
-                    });
+                    let reply = encode_reply(
+                        Some(&self.join_ref),
+                        Some(msg_ref),
+                        &self.topic,
+                        true,
+                        |out| {
+                            out.push(b'{');
+                            write_json_str(key, out);
+                            out.push(b':');
+                            out.extend_from_slice(payload.as_bytes());
+                            out.push(b'}');
+                        },
+                    );
                     send(&self.out, reply).await;
                 }
                 None => {
@@ -833,15 +992,21 @@ impl<V: LiveView> ViewTask<V> {
         }
         match msg_ref {
             Some(msg_ref) => {
-                let reply = encode_reply(Some(&self.join_ref), Some(&msg_ref), &self.topic, true, |out| {
-                    if any {
-                        out.extend_from_slice(b"{\"diff\":{");
-                        out.extend_from_slice(&diff);
-                        out.extend_from_slice(b"}}");
-                    } else {
-                        out.extend_from_slice(b"{}");
-                    }
-                });
+                let reply = encode_reply(
+                    Some(&self.join_ref),
+                    Some(&msg_ref),
+                    &self.topic,
+                    true,
+                    |out| {
+                        if any {
+                            out.extend_from_slice(b"{\"diff\":{");
+                            out.extend_from_slice(&diff);
+                            out.extend_from_slice(b"}}");
+                        } else {
+                            out.extend_from_slice(b"{}");
+                        }
+                    },
+                );
                 send(&self.out, reply).await;
             }
             None if any => {

@@ -188,16 +188,13 @@ impl<V: LiveView> Socket<V> {
 
     /// Every `interval`, sends `make_info()` to `handle_info`, until the view ends (LiveViewJS:
     /// `socket.repeat`). Does nothing during the HTTP render.
-    pub fn repeat(
-        &mut self,
-        interval: Duration,
-        make_info: impl Fn() -> V::Info + Send + 'static,
-    ) {
+    pub fn repeat(&mut self, interval: Duration, make_info: impl Fn() -> V::Info + Send + 'static) {
         let Some(infos) = self.infos.clone() else {
             return;
         };
         let task = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            let mut ticker =
+                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;

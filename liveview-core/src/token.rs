@@ -166,6 +166,9 @@ mod tests {
         let envelope = Envelope { exp: 1, data: 5u32 };
         let token = signer.sign(&serde_json::to_vec(&envelope).unwrap());
         assert_eq!(signer.verify_json::<u32>(&token), Err(TokenError::Expired));
-        assert_eq!(signer.verify_json::<u32>(&signer.sign_json(&5u32, 60)), Ok(5));
+        assert_eq!(
+            signer.verify_json::<u32>(&signer.sign_json(&5u32, 60)),
+            Ok(5)
+        );
     }
 }

@@ -95,7 +95,10 @@ impl LiveService {
             Ok(Page::Html(html)) => {
                 let mut response = Response::new(Full::new(Bytes::from(html)));
                 let headers = response.headers_mut();
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 response
             }
@@ -164,9 +167,10 @@ fn is_transient(error: &std::io::Error) -> bool {
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 

@@ -22,7 +22,10 @@ use crate::service::text;
 
 /// Validates the upgrade request and answers `101 Switching Protocols`; the socket is served
 /// in a task of its own once hyper hands it over.
-pub(crate) fn upgrade<B>(endpoint: Arc<Endpoint>, mut request: Request<B>) -> Response<Full<Bytes>> {
+pub(crate) fn upgrade<B>(
+    endpoint: Arc<Endpoint>,
+    mut request: Request<B>,
+) -> Response<Full<Bytes>> {
     let headers = request.headers();
     let is_upgrade = headers
         .get(UPGRADE)
@@ -31,7 +34,10 @@ pub(crate) fn upgrade<B>(endpoint: Arc<Endpoint>, mut request: Request<B>) -> Re
     let version_ok = headers
         .get(SEC_WEBSOCKET_VERSION)
         .is_some_and(|v| v.as_bytes() == b"13");
-    let Some(key) = headers.get(SEC_WEBSOCKET_KEY).filter(|_| is_upgrade && version_ok) else {
+    let Some(key) = headers
+        .get(SEC_WEBSOCKET_KEY)
+        .filter(|_| is_upgrade && version_ok)
+    else {
         return text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     };
     if !same_origin(&request) {
@@ -50,7 +56,12 @@ pub(crate) fn upgrade<B>(endpoint: Arc<Endpoint>, mut request: Request<B>) -> Re
                     .write_buffer_size(0)
                     .max_message_size(Some(max))
                     .max_frame_size(Some(max));
-                let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                let socket = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
                 run(endpoint, socket, &query).await;
             }
             Err(error) => tracing::debug!(%error, "websocket upgrade failed"),

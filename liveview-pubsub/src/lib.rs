@@ -69,7 +69,9 @@
 //!
 //! Without features the crate only depends on `tokio` (`sync`, `time`),
 //! `bytes`, `serde`, `serde_json`, `thiserror` and `tracing`.
-
+//!
+#![cfg_attr(feature = "redis", doc = "[`RedisPubSub`]: crate::RedisPubSub")]
+#![cfg_attr(not(feature = "redis"), doc = "[`RedisPubSub`]: crate#features")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::future::Future;

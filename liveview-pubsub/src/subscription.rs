@@ -21,7 +21,7 @@ use crate::Result;
 ///
 /// Dropping the `Subscription` unsubscribes. When the last subscription of a
 /// topic is dropped the topic's entry is removed from the backend (and, for
-/// [`RedisPubSub`](crate::RedisPubSub), the node sends `UNSUBSCRIBE`), so
+/// `RedisPubSub`, the node sends `UNSUBSCRIBE`), so
 /// short-lived topics do not leak memory.
 ///
 /// # Slow subscribers
@@ -68,7 +68,7 @@ impl Subscription {
     ///
     /// Returns `None` once the backend is gone (every handle to the
     /// [`LocalPubSub`](crate::LocalPubSub) or
-    /// [`RedisPubSub`](crate::RedisPubSub) that created this subscription was
+    /// `RedisPubSub` that created this subscription was
     /// dropped) and all queued messages were read.
     ///
     /// # Cancel safety

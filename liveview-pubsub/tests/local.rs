@@ -25,7 +25,10 @@ async fn delivers_to_every_subscriber_in_order() {
     }
     assert_eq!(pubsub.subscriber_count("room"), 100);
     for i in 0..3 {
-        pubsub.publish("room", Bytes::from(format!("m{i}"))).await.unwrap();
+        pubsub
+            .publish("room", Bytes::from(format!("m{i}")))
+            .await
+            .unwrap();
     }
     for sub in &mut subs {
         for i in 0..3 {
@@ -42,7 +45,10 @@ async fn topics_are_isolated() {
     let mut a = pubsub.subscribe("a").await.unwrap();
     let mut b = pubsub.subscribe("b").await.unwrap();
     let mut a_prefix = pubsub.subscribe("a:").await.unwrap();
-    pubsub.publish("a", Bytes::from_static(b"for a")).await.unwrap();
+    pubsub
+        .publish("a", Bytes::from_static(b"for a"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut a).await, &b"for a"[..]);
     assert_eq!(b.try_recv(), None);
     assert_eq!(a_prefix.try_recv(), None);
@@ -99,7 +105,10 @@ async fn slow_subscriber_does_not_block_the_publisher() {
     // must not wait for it.
     tokio::time::timeout(TIMEOUT, async {
         for i in 0..1000u32 {
-            pubsub.publish("t", Bytes::from(i.to_string())).await.unwrap();
+            pubsub
+                .publish("t", Bytes::from(i.to_string()))
+                .await
+                .unwrap();
             assert_eq!(recv(&mut fast).await, i.to_string().as_bytes());
         }
     })
@@ -116,7 +125,10 @@ async fn slow_subscriber_does_not_block_the_publisher() {
     assert_eq!(slow.try_recv(), None);
 
     // Once it has caught up it receives new messages again.
-    pubsub.publish("t", Bytes::from_static(b"later")).await.unwrap();
+    pubsub
+        .publish("t", Bytes::from_static(b"later"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut slow).await, &b"later"[..]);
     assert_eq!(slow.lagged(), 992);
 }
@@ -124,20 +136,32 @@ async fn slow_subscriber_does_not_block_the_publisher() {
 #[tokio::test]
 async fn publish_without_subscribers_is_ok() {
     let pubsub = LocalPubSub::new();
-    pubsub.publish("nobody", Bytes::from_static(b"x")).await.unwrap();
+    pubsub
+        .publish("nobody", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
     assert_eq!(pubsub.publish_now("nobody", Bytes::new()), 0);
     assert_eq!(pubsub.topic_count(), 0);
 
     drop(pubsub.subscribe("nobody").await.unwrap());
-    pubsub.publish("nobody", Bytes::from_static(b"x")).await.unwrap();
+    pubsub
+        .publish("nobody", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn messages_published_before_subscribing_are_not_received() {
     let pubsub = LocalPubSub::new();
-    pubsub.publish("t", Bytes::from_static(b"early")).await.unwrap();
+    pubsub
+        .publish("t", Bytes::from_static(b"early"))
+        .await
+        .unwrap();
     let mut sub = pubsub.subscribe("t").await.unwrap();
-    pubsub.publish("t", Bytes::from_static(b"late")).await.unwrap();
+    pubsub
+        .publish("t", Bytes::from_static(b"late"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut sub).await, &b"late"[..]);
 }
 
@@ -146,10 +170,16 @@ async fn recv_returns_none_when_the_backend_is_dropped() {
     let pubsub = LocalPubSub::new();
     let clone = pubsub.clone();
     let mut sub = pubsub.subscribe("t").await.unwrap();
-    pubsub.publish("t", Bytes::from_static(b"queued")).await.unwrap();
+    pubsub
+        .publish("t", Bytes::from_static(b"queued"))
+        .await
+        .unwrap();
     drop(pubsub);
     // A clone still keeps it alive.
-    clone.publish("t", Bytes::from_static(b"queued 2")).await.unwrap();
+    clone
+        .publish("t", Bytes::from_static(b"queued 2"))
+        .await
+        .unwrap();
     drop(clone);
     assert_eq!(recv(&mut sub).await, &b"queued"[..]);
     assert_eq!(recv(&mut sub).await, &b"queued 2"[..]);
@@ -172,12 +202,18 @@ async fn json_helpers_work_through_a_trait_object() {
         text: "hi".into(),
     };
     pubsub.publish_json("chat", &msg).await.unwrap();
-    pubsub.publish("chat", Bytes::from_static(b"not json")).await.unwrap();
+    pubsub
+        .publish("chat", Bytes::from_static(b"not json"))
+        .await
+        .unwrap();
 
     let got: Chat = sub.recv_json().await.unwrap().unwrap();
     assert_eq!(got, msg);
     let bad = sub.recv_json::<Chat>().await.unwrap();
-    assert!(matches!(bad, Err(liveview_pubsub::Error::Json(_))), "{bad:?}");
+    assert!(
+        matches!(bad, Err(liveview_pubsub::Error::Json(_))),
+        "{bad:?}"
+    );
 
     // `Arc<dyn PubSub>` is itself a `PubSub`.
     fn takes_generic<P: PubSub>(_: &P) {}
@@ -211,7 +247,10 @@ async fn concurrent_subscribers_and_publishers() {
             for round in 0..50 {
                 let mut sub = pubsub.subscribe(&topic).await.unwrap();
                 let mine = format!("{t}/{round}");
-                pubsub.publish(&topic, Bytes::from(mine.clone())).await.unwrap();
+                pubsub
+                    .publish(&topic, Bytes::from(mine.clone()))
+                    .await
+                    .unwrap();
                 // Other tasks publish on the same topic: skip their messages.
                 loop {
                     if recv(&mut sub).await == mine.as_bytes() {

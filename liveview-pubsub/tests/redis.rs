@@ -108,7 +108,11 @@ struct AclUser {
 }
 
 impl AclUser {
-    async fn create(admin: &mut redis::aio::MultiplexedConnection, test: &str, rules: &[&str]) -> Self {
+    async fn create(
+        admin: &mut redis::aio::MultiplexedConnection,
+        test: &str,
+        rules: &[&str],
+    ) -> Self {
         let name = format!("lvps-test-{}-{test}", std::process::id());
         let password = "lvps-test-password";
         let mut cmd = redis::cmd("ACL");
@@ -122,7 +126,10 @@ impl AclUser {
         for rule in rules {
             cmd.arg(*rule);
         }
-        let () = cmd.query_async(admin).await.expect("ACL SETUSER (needs Redis >= 6.2)");
+        let () = cmd
+            .query_async(admin)
+            .await
+            .expect("ACL SETUSER (needs Redis >= 6.2)");
         let info = redis_url().into_connection_info().unwrap();
         let settings = info
             .redis_settings()
@@ -152,12 +159,16 @@ async fn message_published_on_one_node_reaches_every_node() {
     let mut on_b = b.subscribe("room").await.unwrap();
     let mut on_b2 = b.subscribe("room").await.unwrap();
 
-    a.publish("room", Bytes::from_static(b"from a")).await.unwrap();
+    a.publish("room", Bytes::from_static(b"from a"))
+        .await
+        .unwrap();
     for sub in [&mut on_a, &mut on_b, &mut on_b2] {
         assert_eq!(recv(sub).await, &b"from a"[..]);
     }
 
-    b.publish_json("room", &serde_json::json!({ "from": "b" })).await.unwrap();
+    b.publish_json("room", &serde_json::json!({ "from": "b" }))
+        .await
+        .unwrap();
     for sub in [&mut on_a, &mut on_b, &mut on_b2] {
         let msg: serde_json::Value = tokio::time::timeout(TIMEOUT, sub.recv_json())
             .await
@@ -169,7 +180,9 @@ async fn message_published_on_one_node_reaches_every_node() {
 
     // Ordered per publisher, binary-safe.
     for i in 0..50u8 {
-        a.publish("room", Bytes::from(vec![0, 255, i])).await.unwrap();
+        a.publish("room", Bytes::from(vec![0, 255, i]))
+            .await
+            .unwrap();
     }
     for i in 0..50u8 {
         assert_eq!(recv(&mut on_b).await, &[0, 255, i][..]);
@@ -194,7 +207,9 @@ async fn one_redis_subscription_per_topic_and_unsubscribe_on_last_drop() {
     drop(first);
     drop(third);
     assert_eq!(b.subscriber_count("t"), 1);
-    a.publish("t", Bytes::from_static(b"still here")).await.unwrap();
+    a.publish("t", Bytes::from_static(b"still here"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut second).await, &b"still here"[..]);
     assert_eq!(numsub(&mut admin, &channel).await, 1);
 
@@ -257,7 +272,9 @@ async fn prefixes_isolate_applications() {
     assert_eq!(app1.prefix(), prefix("app1"));
     let mut sub1 = app1.subscribe("t").await.unwrap();
     let mut sub2 = app2.subscribe("t").await.unwrap();
-    app1.publish("t", Bytes::from_static(b"app1 only")).await.unwrap();
+    app1.publish("t", Bytes::from_static(b"app1 only"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut sub1).await, &b"app1 only"[..]);
     assert_nothing(&mut sub2).await;
 }
@@ -288,12 +305,17 @@ async fn resubscribes_after_the_connection_drops() {
         .query_async(&mut admin)
         .await
         .unwrap();
-    assert!(killed >= 2, "expected to kill B's 2 connections, killed {killed}");
+    assert!(
+        killed >= 2,
+        "expected to kill B's 2 connections, killed {killed}"
+    );
 
     // B reconnects and resubscribes every topic by itself.
     wait_numsub(&mut admin, &channel, 1).await;
     wait_numsub(&mut admin, &format!("{prefix}u"), 1).await;
-    a.publish("t", Bytes::from_static(b"after reconnect")).await.unwrap();
+    a.publish("t", Bytes::from_static(b"after reconnect"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut sub).await, &b"after reconnect"[..]);
 
     // B's publish connection reconnects too (a publish racing the drop may
@@ -303,7 +325,10 @@ async fn resubscribes_after_the_connection_drops() {
         match b.publish("u", Bytes::from_static(b"from b")).await {
             Ok(()) => break,
             Err(err) => {
-                assert!(tokio::time::Instant::now() < deadline, "publish keeps failing: {err}");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "publish keeps failing: {err}"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
@@ -312,7 +337,9 @@ async fn resubscribes_after_the_connection_drops() {
 
     // Subscriptions made after the reconnect work as usual.
     let mut late = b.subscribe("late").await.unwrap();
-    a.publish("late", Bytes::from_static(b"late")).await.unwrap();
+    a.publish("late", Bytes::from_static(b"late"))
+        .await
+        .unwrap();
     assert_eq!(recv(&mut late).await, &b"late"[..]);
 
     drop((sub, other, late, b));

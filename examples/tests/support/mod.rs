@@ -1,0 +1,145 @@
+//! A protocol-level test client: fetches a page over HTTP, then speaks the Phoenix channel
+//! protocol over a real WebSocket, like the browser client does.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Starts the examples server on a free loopback port.
+pub async fn start() -> SocketAddr {
+    let endpoint = examples::app(None).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(liveview_hyper::serve(
+        listener,
+        liveview_hyper::LiveService::new(endpoint),
+    ));
+    address
+}
+
+/// A plain HTTP/1.1 GET; returns the status code and body.
+pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_owned();
+    (status, body)
+}
+
+/// What the client reads from a dead-rendered page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub session: String,
+    pub csrf: String,
+    pub html: String,
+}
+
+pub fn attribute(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in page"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+pub async fn page(address: SocketAddr, path: &str) -> Page {
+    let (status, html) = get(address, path).await;
+    assert_eq!(status, 200, "GET {path}");
+    Page {
+        id: attribute(&html, "<div id=\""),
+        session: attribute(&html, "data-phx-session=\""),
+        csrf: attribute(&html, "<meta name=\"csrf-token\" content=\""),
+        html,
+    }
+}
+
+pub struct Client {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_ref: u64,
+}
+
+impl Client {
+    pub async fn connect(address: SocketAddr, csrf: &str) -> Client {
+        let url = format!("ws://{address}/live/websocket?_csrf_token={csrf}&vsn=2.0.0");
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Client {
+            socket,
+            next_ref: 3,
+        }
+    }
+
+    pub fn next_ref(&mut self) -> String {
+        self.next_ref += 1;
+        self.next_ref.to_string()
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.unwrap();
+    }
+
+    pub async fn push(
+        &mut self,
+        join_ref: Option<&str>,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) -> String {
+        let msg_ref = self.next_ref();
+        let frame = serde_json::json!([join_ref, msg_ref, topic, event, payload]);
+        self.send_text(&frame.to_string()).await;
+        msg_ref
+    }
+
+    /// The next text frame (fails after 5 s).
+    pub async fn recv(&mut self) -> Value {
+        self.recv_raw()
+            .await
+            .map(|text| serde_json::from_str(&text).unwrap())
+            .expect("a frame")
+    }
+
+    /// The next text frame as text, or None if the socket closed.
+    pub async fn recv_raw(&mut self) -> Option<String> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+                .await
+                .expect("a frame within 5 s");
+            match message {
+                Some(Ok(Message::Text(text))) => return Some(text.as_str().to_owned()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Joins the page's view; returns the join ref and the reply.
+    pub async fn join(&mut self, page: &Page, url: &str) -> (String, Value) {
+        let topic = format!("lv:{}", page.id);
+        let join_ref = self.next_ref();
+        let payload = serde_json::json!({
+            "url": url,
+            "params": {"_csrf_token": page.csrf, "_mounts": 0, "_mount_attempts": 0},
+            "session": page.session,
+            "static": null,
+            "sticky": false,
+        });
+        let frame = serde_json::json!([join_ref, join_ref, topic, "phx_join", payload]);
+        self.send_text(&frame.to_string()).await;
+        let reply = self.recv().await;
+        (join_ref, reply)
+    }
+}
