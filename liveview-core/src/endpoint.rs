@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use liveview_pubsub::{LocalPubSub, PubSub};
+
 use crate::router::Router;
 use crate::runtime::{Connection, DeadRender, Outbound};
 use crate::token::{random_id, Signer, WeakSecret};
@@ -36,6 +38,7 @@ pub struct Endpoint {
     pub(crate) router: Router,
     pub(crate) signer: Signer,
     pub(crate) config: Config,
+    pub(crate) pubsub: Arc<dyn PubSub>,
     layout: Layout,
 }
 
@@ -92,6 +95,7 @@ pub struct EndpointBuilder {
     router: Router,
     secret: Option<Result<Signer, WeakSecret>>,
     config: Config,
+    pubsub: Option<Arc<dyn PubSub>>,
     layout: Option<Layout>,
 }
 
@@ -131,6 +135,14 @@ impl EndpointBuilder {
         self
     }
 
+    /// Sets the pub/sub backend behind [`Socket::subscribe`](crate::Socket::subscribe)
+    /// (default: in-process, [`LocalPubSub`]). Use a shared backend such as Redis when the
+    /// application runs on several nodes.
+    pub fn pubsub(mut self, pubsub: Arc<dyn PubSub>) -> Self {
+        self.pubsub = Some(pubsub);
+        self
+    }
+
     /// Replaces the page layout.
     pub fn layout(
         mut self,
@@ -147,6 +159,7 @@ impl EndpointBuilder {
             router: self.router,
             signer,
             config: self.config,
+            pubsub: self.pubsub.unwrap_or_else(|| Arc::new(LocalPubSub::new())),
             layout: self.layout.unwrap_or_else(|| Arc::new(default_layout)),
         }))
     }
@@ -207,6 +220,7 @@ impl Endpoint {
             router,
             secret: None,
             config: Config::default(),
+            pubsub: None,
             layout: None,
         }
     }
@@ -219,6 +233,11 @@ impl Endpoint {
     /// The limits and timings.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The pub/sub backend.
+    pub fn pubsub(&self) -> &Arc<dyn PubSub> {
+        &self.pubsub
     }
 
     /// The signer of this endpoint's tokens.

@@ -419,7 +419,7 @@ impl<V: LiveView> ViewEntry<V> {
 impl<V: LiveView> ErasedView for ViewEntry<V> {
     fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome> {
         Box::pin(async move {
-            let mut socket = Socket::<V>::new(request.id.into(), false, None);
+            let mut socket = Socket::<V>::new(request.id.into(), false, None, None);
             catch(
                 self.view
                     .mount(&mut socket, request.params, request.session),
@@ -523,7 +523,12 @@ struct ViewTask<V: LiveView> {
 impl<V: LiveView> ViewTask<V> {
     async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<ChannelMsg>) {
         let (info_tx, mut infos) = mpsc::unbounded_channel();
-        let mut socket = Socket::<V>::new(join.id.clone(), true, Some(info_tx));
+        let mut socket = Socket::<V>::new(
+            join.id.clone(),
+            true,
+            Some(info_tx),
+            Some(join.endpoint.pubsub.clone()),
+        );
         socket.flash = join.flash;
         let mut task = ViewTask {
             entry,

@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use liveview_pubsub::PubSub;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
@@ -28,6 +30,7 @@ pub struct Socket<V: LiveView> {
     pub(crate) flash: Flash,
     pub(crate) navigation: Option<Navigation>,
     infos: Option<mpsc::UnboundedSender<V::Info>>,
+    pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
 }
 
@@ -47,6 +50,7 @@ impl<V: LiveView> Socket<V> {
         id: Arc<str>,
         connected: bool,
         infos: Option<mpsc::UnboundedSender<V::Info>>,
+        pubsub: Option<Arc<dyn PubSub>>,
     ) -> Self {
         Self {
             id,
@@ -60,6 +64,7 @@ impl<V: LiveView> Socket<V> {
             flash: Flash::default(),
             navigation: None,
             infos,
+            pubsub,
             tasks: Vec::new(),
         }
     }
@@ -204,6 +209,55 @@ impl<V: LiveView> Socket<V> {
             }
         });
         self.tasks.push(task.abort_handle());
+    }
+
+    /// Subscribes the view to `topic` (LiveViewJS: `socket.subscribe`): every message published
+    /// on it (JSON, e.g. with [`PubSubExt::publish_json`](liveview_pubsub::PubSubExt)) is
+    /// decoded into `V::Info` and handed to `handle_info`. The subscription ends with the view.
+    /// Does nothing during the HTTP render. Messages that do not decode are logged and skipped.
+    pub async fn subscribe(&mut self, topic: &str) -> Result<(), liveview_pubsub::Error>
+    where
+        V::Info: DeserializeOwned,
+    {
+        let (Some(pubsub), Some(infos)) = (&self.pubsub, &self.infos) else {
+            return Ok(());
+        };
+        let mut subscription = pubsub.subscribe(topic).await?;
+        let infos = infos.clone();
+        let task = tokio::spawn(async move {
+            while let Some(message) = subscription.recv().await {
+                match serde_json::from_slice::<V::Info>(&message) {
+                    Ok(info) => {
+                        if infos.send(info).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(topic = subscription.topic(), %error, "undecodable pub/sub message");
+                    }
+                }
+            }
+        });
+        self.tasks.push(task.abort_handle());
+        Ok(())
+    }
+
+    /// Publishes `message` as JSON on `topic` through the endpoint's pub/sub backend (to every
+    /// subscribed view, this one included if subscribed). Does nothing during the HTTP render.
+    pub async fn broadcast<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        message: &T,
+    ) -> Result<(), liveview_pubsub::Error> {
+        match &self.pubsub {
+            Some(pubsub) => liveview_pubsub::PubSubExt::publish_json(&**pubsub, topic, message).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The endpoint's pub/sub backend (`None` during the HTTP render).
+    pub fn pubsub(&self) -> Option<&Arc<dyn PubSub>> {
+        self.pubsub.as_ref()
     }
 
     /// Ties a background task to the view: it is aborted when the view ends.
