@@ -65,6 +65,8 @@ pub struct ClientEvent {
     pub target: Option<Vec<String>>,
     /// The component id, when the event targets a live component.
     pub cid: Option<u64>,
+    /// Files selected in live file inputs (form change events): upload ref → entries.
+    pub uploads: std::collections::BTreeMap<String, Vec<liveview_upload::ClientEntry>>,
 }
 
 impl ClientEvent {
@@ -76,6 +78,7 @@ impl ClientEvent {
             kind: EventKind::Click,
             target: None,
             cid: None,
+            uploads: Default::default(),
         }
     }
 
@@ -97,6 +100,8 @@ impl ClientEvent {
             cid: Option<u64>,
             #[serde(default)]
             meta: Option<Map<String, Value>>,
+            #[serde(default)]
+            uploads: std::collections::BTreeMap<String, Vec<liveview_upload::ClientEntry>>,
         }
         let wire: Wire = serde_json::from_str(payload)?;
         let kind = match wire.kind.as_deref() {
@@ -136,6 +141,7 @@ impl ClientEvent {
             kind,
             target,
             cid: wire.cid,
+            uploads: wire.uploads,
         })
     }
 }

@@ -10,15 +10,20 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
 use liveview_diff::{wire, Rendered};
+use liveview_upload::{
+    AllowUploadRequest, ChunkStatus, EntryWriter, ProgressRequest, UploadError, UploadTokenPayload,
+    UploadedFile,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::endpoint::{Endpoint, SessionClaims};
 use crate::event::ClientEvent;
@@ -28,7 +33,7 @@ use crate::protocol::{
     LIVEVIEW_VERSION,
 };
 use crate::socket::{Flash, Navigation, Socket};
-use crate::token::TokenError;
+use crate::token::{TokenError, UploadTokens};
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
 /// A frame for the transport to write to the client socket.
@@ -62,6 +67,7 @@ pub enum ConnectionError {
 pub struct Connection {
     endpoint: Arc<Endpoint>,
     channels: HashMap<String, Channel>,
+    uploads: HashMap<String, UploadChannel>,
     out: mpsc::Sender<Outbound>,
 }
 
@@ -88,7 +94,28 @@ pub(crate) enum ChannelMsg {
         event: String,
         payload: Box<RawValue>,
     },
+    RegisterUpload {
+        config_ref: String,
+        entry_ref: String,
+        reply: oneshot::Sender<Result<(EntryWriter, Arc<AtomicBool>), UploadError>>,
+    },
+    UploadDone {
+        config_ref: String,
+        entry_ref: String,
+        file: UploadedFile,
+    },
     Shutdown,
+}
+
+/// An `lvu:` upload channel: chunks are written here, on the connection, then the finished file
+/// is handed to the owning view.
+struct UploadChannel {
+    join_ref: String,
+    writer: Option<EntryWriter>,
+    cancelled: Arc<AtomicBool>,
+    view: mpsc::Sender<ChannelMsg>,
+    config_ref: String,
+    entry_ref: String,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +142,7 @@ impl Connection {
             Self {
                 endpoint,
                 channels: HashMap::new(),
+                uploads: HashMap::new(),
                 out,
             },
             rx,
@@ -154,6 +182,9 @@ impl Connection {
             payload,
         } = frame;
         tracing::trace!(%topic, %event, "frame");
+        if topic.starts_with("lvu:") {
+            return self.upload(join_ref, msg_ref, topic, event, payload).await;
+        }
         let payload = match payload {
             Payload::Json(payload) => payload,
             Payload::Binary(_) => {
@@ -227,7 +258,9 @@ impl Connection {
                     let reply = encode_empty_reply(Some(&join_ref), msg_ref.as_deref(), &topic);
                     return self.send(reply).await;
                 }
-                ChannelMsg::Shutdown => None,
+                ChannelMsg::Shutdown
+                | ChannelMsg::RegisterUpload { .. }
+                | ChannelMsg::UploadDone { .. } => None,
             };
             let reply = encode_error_reply(
                 Some(&join_ref),
@@ -331,6 +364,180 @@ impl Connection {
             out: self.out.clone(),
         });
         self.channels.insert(topic, Channel { join_ref, tx });
+    }
+}
+
+impl Connection {
+    async fn upload(
+        &mut self,
+        join_ref: Option<String>,
+        msg_ref: Option<String>,
+        topic: String,
+        event: String,
+        payload: Payload,
+    ) {
+        match (event.as_str(), payload) {
+            ("phx_join", Payload::Json(payload)) => {
+                let join_ref = join_ref.or_else(|| msg_ref.clone()).unwrap_or_default();
+                match self.register_upload(&topic, &payload).await {
+                    Ok(channel) => {
+                        let channel = UploadChannel {
+                            join_ref: join_ref.clone(),
+                            ..channel
+                        };
+                        self.uploads.insert(topic.clone(), channel);
+                        self.send(encode_empty_reply(
+                            Some(&join_ref),
+                            msg_ref.as_deref(),
+                            &topic,
+                        ))
+                        .await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "liveview::rejection", %topic, %error, "upload join refused");
+                        let reply = encode_reply(
+                            Some(&join_ref),
+                            msg_ref.as_deref(),
+                            &topic,
+                            false,
+                            |out| crate::json::write_value(&error.reply(), out),
+                        );
+                        self.send(reply).await;
+                    }
+                }
+            }
+            ("chunk", Payload::Binary(bytes)) => {
+                let Some(channel) = self.uploads.get_mut(&topic) else {
+                    let reply = encode_error_reply(
+                        join_ref.as_deref(),
+                        msg_ref.as_deref(),
+                        &topic,
+                        "unmatched topic",
+                    );
+                    return self.send(reply).await;
+                };
+                let join_ref = channel.join_ref.clone();
+                let outcome = if channel.cancelled.load(Ordering::Acquire) {
+                    Err(UploadError::Disallowed(channel.entry_ref.clone()))
+                } else {
+                    write_chunk(channel, &bytes)
+                };
+                match outcome {
+                    Ok(file) => {
+                        if let Some(file) = file {
+                            let done = ChannelMsg::UploadDone {
+                                config_ref: channel.config_ref.clone(),
+                                entry_ref: channel.entry_ref.clone(),
+                                file,
+                            };
+                            let view = channel.view.clone();
+                            // Queued before the chunk reply, so the view has the file before
+                            // the client's final `progress` event arrives.
+                            let _ = view.send(done).await;
+                        }
+                        self.send(encode_empty_reply(
+                            Some(&join_ref),
+                            msg_ref.as_deref(),
+                            &topic,
+                        ))
+                        .await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "liveview::rejection", %topic, %error, "upload chunk refused");
+                        self.uploads.remove(&topic);
+                        let reply = encode_reply(
+                            Some(&join_ref),
+                            msg_ref.as_deref(),
+                            &topic,
+                            false,
+                            |out| crate::json::write_value(&error.reply(), out),
+                        );
+                        self.send(reply).await;
+                    }
+                }
+            }
+            ("phx_leave", _) => {
+                self.uploads.remove(&topic);
+                self.send(encode_empty_reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                ))
+                .await;
+            }
+            _ => {
+                let reply = encode_error_reply(
+                    join_ref.as_deref(),
+                    msg_ref.as_deref(),
+                    &topic,
+                    "unknown event",
+                );
+                self.send(reply).await;
+            }
+        }
+    }
+
+    async fn register_upload(
+        &mut self,
+        topic: &str,
+        payload: &RawValue,
+    ) -> Result<UploadChannel, UploadError> {
+        #[derive(Deserialize)]
+        struct UploadJoin {
+            token: String,
+        }
+        let entry_ref = &topic["lvu:".len()..];
+        let join: UploadJoin =
+            serde_json::from_str(payload.get()).map_err(|_| UploadError::InvalidToken)?;
+        let tokens = UploadTokens(&self.endpoint.signer);
+        let claims = UploadTokenPayload::verify(&tokens, &join.token)?;
+        if claims.entry_ref != entry_ref {
+            return Err(UploadError::InvalidToken);
+        }
+        let view = self
+            .channels
+            .get(&format!("lv:{}", claims.view_id))
+            .ok_or(UploadError::InvalidToken)?
+            .tx
+            .clone();
+        let (reply, answer) = oneshot::channel();
+        view.send(ChannelMsg::RegisterUpload {
+            config_ref: claims.config_ref.clone(),
+            entry_ref: claims.entry_ref.clone(),
+            reply,
+        })
+        .await
+        .map_err(|_| UploadError::InvalidToken)?;
+        let (writer, cancelled) = answer.await.map_err(|_| UploadError::InvalidToken)??;
+        if let Some(old) = self.uploads.remove(topic) {
+            old.cancelled.store(true, Ordering::Release);
+        }
+        Ok(UploadChannel {
+            join_ref: String::new(),
+            writer: Some(writer),
+            cancelled,
+            view,
+            config_ref: claims.config_ref,
+            entry_ref: claims.entry_ref,
+        })
+    }
+}
+
+/// Writes one chunk; returns the finished file once the entry is complete.
+fn write_chunk(
+    channel: &mut UploadChannel,
+    bytes: &[u8],
+) -> Result<Option<UploadedFile>, UploadError> {
+    let writer = channel
+        .writer
+        .as_mut()
+        .ok_or_else(|| UploadError::AlreadyRegistered(channel.entry_ref.clone()))?;
+    match writer.write_chunk(bytes)? {
+        ChunkStatus::Incomplete { .. } => Ok(None),
+        ChunkStatus::Complete => {
+            let writer = channel.writer.take().expect("the writer was just used");
+            writer.finish().map(Some)
+        }
     }
 }
 
@@ -438,12 +645,12 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
-            let flash = socket.flash.clone();
             let meta = Meta {
                 id: request.id,
                 connected: false,
-                flash: &flash,
+                flash: &socket.flash,
                 csrf_token: request.csrf,
+                uploads: &socket.uploads,
             };
             let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
             let title = socket.title.take();
@@ -518,6 +725,8 @@ struct ViewTask<V: LiveView> {
     last: Option<Rendered>,
     /// A reusable buffer for diffs.
     scratch: Vec<u8>,
+    /// Cancellation flags of the upload channels registered for this view's entries.
+    upload_flags: HashMap<String, Arc<AtomicBool>>,
 }
 
 impl<V: LiveView> ViewTask<V> {
@@ -542,6 +751,7 @@ impl<V: LiveView> ViewTask<V> {
             out: join.out,
             last: None,
             scratch: Vec::with_capacity(256),
+            upload_flags: HashMap::new(),
         };
         let span = tracing::debug_span!("view", topic = %task.topic, route = %task.route);
         let _ = &span;
@@ -695,6 +905,7 @@ impl<V: LiveView> ViewTask<V> {
             connected: true,
             flash: &self.socket.flash,
             csrf_token: &self.csrf,
+            uploads: &self.socket.uploads,
         };
         let view = &self.entry.view;
         let state = self.socket.context();
@@ -718,6 +929,16 @@ impl<V: LiveView> ViewTask<V> {
                         return Ok(Flow::Continue);
                     }
                 };
+                for (upload_ref, entries) in &event.uploads {
+                    if let Some(config) = self.socket.uploads.by_ref_mut(upload_ref) {
+                        let replaced = config.put_entries(entries);
+                        self.socket
+                            .uploads
+                            .cancelled
+                            .extend(replaced.into_iter().map(|entry| entry.entry_ref));
+                        self.socket.changed = true;
+                    }
+                }
                 if event.name == "lv:clear-flash" {
                     let key = event.value.get("key").and_then(Value::as_str);
                     self.socket.clear_flash(key);
@@ -742,7 +963,7 @@ impl<V: LiveView> ViewTask<V> {
                         .and_then(|result| result.map_err(|error| error.to_string()))
                         .map_err(|message| Crash(format!("handle_event({name}): {message}")))?;
                 }
-                self.finish_turn(msg_ref).await
+                self.finish_turn(msg_ref, None).await
             }
             ChannelMsg::LivePatch { msg_ref, payload } => {
                 #[derive(Deserialize)]
@@ -776,7 +997,7 @@ impl<V: LiveView> ViewTask<V> {
                         .await
                         .and_then(|result| result.map_err(|error| error.to_string()))
                         .map_err(Crash)?;
-                        self.finish_turn(msg_ref).await
+                        self.finish_turn(msg_ref, None).await
                     }
                     _ => {
                         let reply = encode_reply(
@@ -799,6 +1020,106 @@ impl<V: LiveView> ViewTask<V> {
                 .await;
                 Ok(Flow::Stop)
             }
+            ChannelMsg::Other {
+                msg_ref,
+                event,
+                payload,
+            } if event == "allow_upload" => {
+                let request: AllowUploadRequest = match serde_json::from_str(payload.get()) {
+                    Ok(request) => request,
+                    Err(error) => {
+                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed allow_upload");
+                        let reply = encode_error_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            "malformed allow_upload",
+                        );
+                        send(&self.out, reply).await;
+                        return Ok(Flow::Continue);
+                    }
+                };
+                let tokens = UploadTokens(&self.endpoint.signer);
+                let id = self.socket.id().to_owned();
+                let Some(config) = self.socket.uploads.by_ref_mut(&request.upload_ref) else {
+                    let reply = encode_error_reply(
+                        Some(&self.join_ref),
+                        msg_ref.as_deref(),
+                        &self.topic,
+                        "unknown upload",
+                    );
+                    send(&self.out, reply).await;
+                    return Ok(Flow::Continue);
+                };
+                let preflight = config.preflight(&request.entries, &tokens, &id, request.cid);
+                self.socket.changed = true;
+                let mut members = Vec::with_capacity(256);
+                crate::json::write_value(&preflight, &mut members);
+                // Strip the braces: the members go into the reply next to "diff".
+                members.pop();
+                members.remove(0);
+                self.finish_turn(msg_ref, Some(members)).await
+            }
+            ChannelMsg::Other {
+                msg_ref,
+                event,
+                payload,
+            } if event == "progress" => {
+                match serde_json::from_str::<ProgressRequest>(payload.get()) {
+                    Ok(request) => {
+                        if let Some(config) = self.socket.uploads.by_ref_mut(&request.upload_ref) {
+                            if let Err(error) =
+                                config.apply_progress(&request.entry_ref, &request.progress)
+                            {
+                                tracing::debug!(topic = %self.topic, %error, "progress for an unknown entry");
+                            }
+                            self.socket.changed = true;
+                        }
+                        self.finish_turn(msg_ref, None).await
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed progress");
+                        let reply = encode_error_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            "malformed progress",
+                        );
+                        send(&self.out, reply).await;
+                        Ok(Flow::Continue)
+                    }
+                }
+            }
+            ChannelMsg::RegisterUpload {
+                config_ref,
+                entry_ref,
+                reply,
+            } => {
+                let result = match self.socket.uploads.by_ref_mut(&config_ref) {
+                    Some(config) => config.register_upload(&entry_ref).map(|writer| {
+                        let flag = Arc::new(AtomicBool::new(false));
+                        self.upload_flags.insert(entry_ref.clone(), flag.clone());
+                        (writer, flag)
+                    }),
+                    None => Err(UploadError::Disallowed(entry_ref)),
+                };
+                let _ = reply.send(result);
+                Ok(Flow::Continue)
+            }
+            ChannelMsg::UploadDone {
+                config_ref,
+                entry_ref,
+                file,
+            } => {
+                if let Some(config) = self.socket.uploads.by_ref_mut(&config_ref) {
+                    // A cancelled entry's file is deleted by `attach_file`'s error path.
+                    if config.attach_file(&entry_ref, file).is_ok() {
+                        self.socket.changed = true;
+                    }
+                }
+                self.finish_turn(None, None).await
+            }
+
             ChannelMsg::Other {
                 msg_ref,
                 event,
@@ -847,7 +1168,7 @@ impl<V: LiveView> ViewTask<V> {
             .await
             .and_then(|result| result.map_err(|error| error.to_string()))
             .map_err(|message| Crash(format!("handle_info: {message}")))?;
-        self.finish_turn(None).await
+        self.finish_turn(None, None).await
     }
 
     /// Applies navigation requested by the last callback. Patches run `handle_params` and
@@ -926,7 +1247,16 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
-    async fn finish_turn(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
+    async fn finish_turn(
+        &mut self,
+        msg_ref: Option<String>,
+        extra: Option<Vec<u8>>,
+    ) -> Result<Flow, Crash> {
+        for entry_ref in self.socket.uploads.cancelled.drain(..) {
+            if let Some(flag) = self.upload_flags.remove(&entry_ref) {
+                flag.store(true, Ordering::Release);
+            }
+        }
         let mut unused = None;
         if let Some((key, payload)) = self.navigate(&mut unused).await? {
             match &msg_ref {
@@ -1003,13 +1333,19 @@ impl<V: LiveView> ViewTask<V> {
                     &self.topic,
                     true,
                     |out| {
-                        if any {
-                            out.extend_from_slice(b"{\"diff\":{");
-                            out.extend_from_slice(&diff);
-                            out.extend_from_slice(b"}}");
-                        } else {
-                            out.extend_from_slice(b"{}");
+                        out.push(b'{');
+                        if let Some(extra) = &extra {
+                            out.extend_from_slice(extra);
+                            if any {
+                                out.push(b',');
+                            }
                         }
+                        if any {
+                            out.extend_from_slice(b"\"diff\":{");
+                            out.extend_from_slice(&diff);
+                            out.push(b'}');
+                        }
+                        out.push(b'}');
                     },
                 );
                 send(&self.out, reply).await;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use liveview_pubsub::PubSub;
+use liveview_upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -32,6 +33,7 @@ pub struct Socket<V: LiveView> {
     infos: Option<mpsc::UnboundedSender<V::Info>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
+    pub(crate) uploads: Uploads,
 }
 
 /// Where a callback asked the client to go.
@@ -66,6 +68,7 @@ impl<V: LiveView> Socket<V> {
             infos,
             pubsub,
             tasks: Vec::new(),
+            uploads: Uploads::default(),
         }
     }
 
@@ -250,7 +253,9 @@ impl<V: LiveView> Socket<V> {
         message: &T,
     ) -> Result<(), liveview_pubsub::Error> {
         match &self.pubsub {
-            Some(pubsub) => liveview_pubsub::PubSubExt::publish_json(&**pubsub, topic, message).await,
+            Some(pubsub) => {
+                liveview_pubsub::PubSubExt::publish_json(&**pubsub, topic, message).await
+            }
             None => Ok(()),
         }
     }
@@ -258,6 +263,64 @@ impl<V: LiveView> Socket<V> {
     /// The endpoint's pub/sub backend (`None` during the HTTP render).
     pub fn pubsub(&self) -> Option<&Arc<dyn PubSub>> {
         self.pubsub.as_ref()
+    }
+
+    /// Allows file uploads under `name` (LiveViewJS: `socket.allowUpload`): accepted types,
+    /// sizes, number of files, chunking. Render the input with
+    /// [`Uploads::file_input`] from [`Meta::uploads`](crate::Meta). Allowing `name` again
+    /// replaces its config and cancels its entries.
+    pub fn allow_upload(
+        &mut self,
+        name: impl Into<String>,
+        options: UploadOptions,
+    ) -> Result<(), UploadError> {
+        let config = UploadConfig::new(name, options)?;
+        self.uploads.cancelled.extend(
+            self.uploads
+                .configs
+                .iter()
+                .filter(|c| c.name() == config.name())
+                .flat_map(|c| c.entries().iter().map(|e| e.entry_ref.clone())),
+        );
+        self.uploads.configs.retain(|c| c.name() != config.name());
+        self.uploads.configs.push(config);
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Cancels the upload of entry `entry_ref` of the upload `name` (LiveViewJS:
+    /// `socket.cancelUpload`); its file, if any, is deleted.
+    pub fn cancel_upload(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
+        let config = self.uploads.get_mut(name)?;
+        config.cancel(entry_ref)?;
+        self.uploads.cancelled.push(entry_ref.to_owned());
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Consumes the finished entries of upload `name` (LiveViewJS:
+    /// `socket.consumeUploadedEntries`): `consume` gets each entry's file (call
+    /// [`UploadedFile::persist`] to keep it; otherwise it is deleted afterwards) and the
+    /// entry. Entries still uploading are left alone. Returns the callback's results.
+    pub fn consume_uploaded_entries<T>(
+        &mut self,
+        name: &str,
+        consume: impl FnMut(UploadedFile, &UploadEntry) -> T,
+    ) -> Result<Vec<T>, UploadError> {
+        let results = self.uploads.get_mut(name)?.consume(consume);
+        self.changed = true;
+        Ok(results)
+    }
+
+    /// The entries of upload `name`, finished and in progress (LiveViewJS:
+    /// `socket.uploadedEntries`).
+    pub fn uploaded_entries(&self, name: &str) -> Result<UploadedEntries<'_>, UploadError> {
+        let config = self.uploads.get(name).ok_or_else(|| unknown_upload(name))?;
+        let (completed, in_progress) = config.uploaded_entries();
+        Ok(UploadedEntries {
+            completed,
+            in_progress,
+        })
     }
 
     /// Ties a background task to the view: it is aborted when the view ends.
@@ -296,6 +359,57 @@ impl<V: LiveView> fmt::Debug for Socket<V> {
             .field("connected", &self.connected)
             .finish_non_exhaustive()
     }
+}
+
+/// The entries of one upload, from [`Socket::uploaded_entries`].
+#[derive(Debug)]
+pub struct UploadedEntries<'a> {
+    /// Fully uploaded entries.
+    pub completed: Vec<&'a UploadEntry>,
+    /// Entries still uploading (or not started).
+    pub in_progress: Vec<&'a UploadEntry>,
+}
+
+/// A view's upload configs, by name (see [`Socket::allow_upload`]).
+#[derive(Debug, Default)]
+pub struct Uploads {
+    pub(crate) configs: Vec<UploadConfig>,
+    /// Entry refs cancelled since the runtime last looked (their channels must stop).
+    pub(crate) cancelled: Vec<String>,
+}
+
+impl Uploads {
+    /// The config of upload `name`.
+    pub fn get(&self, name: &str) -> Option<&UploadConfig> {
+        self.configs.iter().find(|c| c.name() == name)
+    }
+
+    /// The `<input type="file">` of upload `name`, with the attributes the client needs
+    /// (Phoenix: `live_file_input`); empty if `name` was not allowed.
+    pub fn file_input(&self, name: &str) -> liveview_diff::Raw<String> {
+        liveview_diff::Raw(
+            self.get(name)
+                .map(liveview_upload::live_file_input)
+                .unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut UploadConfig, UploadError> {
+        self.configs
+            .iter_mut()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| unknown_upload(name))
+    }
+
+    pub(crate) fn by_ref_mut(&mut self, upload_ref: &str) -> Option<&mut UploadConfig> {
+        self.configs
+            .iter_mut()
+            .find(|c| c.upload_ref() == upload_ref)
+    }
+}
+
+fn unknown_upload(name: &str) -> UploadError {
+    UploadError::UnknownEntry(format!("no upload named {name:?} was allowed"))
 }
 
 /// Flash messages by key (`info`, `error`, …).

@@ -115,6 +115,28 @@ pub enum TokenError {
     Expired,
 }
 
+/// Signs upload entry tokens (for `lvu:` channel joins) with the endpoint's key, valid 1 day.
+pub(crate) struct UploadTokens<'a>(pub(crate) &'a Signer);
+
+#[derive(Serialize, Deserialize)]
+struct UploadClaim {
+    upload: String,
+}
+
+impl liveview_upload::EntryTokens for UploadTokens<'_> {
+    fn sign(&self, payload: &[u8]) -> String {
+        let claim = UploadClaim {
+            upload: String::from_utf8_lossy(payload).into_owned(),
+        };
+        self.0.sign_json(&claim, 24 * 3600)
+    }
+
+    fn verify(&self, token: &str) -> Option<Vec<u8>> {
+        let claim: UploadClaim = self.0.verify_json(token).ok()?;
+        Some(claim.upload.into_bytes())
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
     exp: u64,

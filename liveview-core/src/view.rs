@@ -163,6 +163,8 @@ pub struct Meta<'a> {
     pub flash: &'a Flash,
     /// The page's CSRF token (for plain HTML forms posting elsewhere).
     pub csrf_token: &'a str,
+    /// The view's uploads (see [`Socket::allow_upload`]).
+    pub uploads: &'a crate::socket::Uploads,
 }
 
 /// URL parameters: path parameters (`/hi/:name`) and the query string, as strings.
