@@ -6,6 +6,10 @@ use liveview_core::{html, LiveView, Meta, Rendered};
 pub const EXAMPLES: &[(&str, &str)] = &[
     ("/counter", "Counter: phx-click buttons"),
     ("/table", "Table: 100 keyed rows, one changes per click"),
+    (
+        "/upload",
+        "Upload: files in chunks, progress, cancel, consume",
+    ),
 ];
 
 /// The index view.

@@ -6,6 +6,7 @@
 pub mod counter;
 pub mod index;
 pub mod table;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ pub fn router() -> Router {
         .live("/", index::Index)
         .live("/counter", counter::Counter)
         .live("/table", table::Table)
+        .live("/upload", upload::Upload)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key).

@@ -67,8 +67,12 @@ pub use endpoint::{
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered};
+pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
+pub use liveview_upload::{
+    self as upload, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile,
+};
 pub use router::Router;
 pub use runtime::{Connection, ConnectionError, Outbound};
-pub use socket::{Flash, Socket};
+pub use socket::{Flash, Socket, UploadedEntries, Uploads};
 pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
 pub use view::{LiveView, Meta, Params, Session, Url, ViewError, ViewResult};

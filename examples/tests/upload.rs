@@ -1,0 +1,239 @@
+//! The upload protocol over a real socket: selection, preflight, the `lvu:` channel with
+//! binary chunks, progress, consume; and the refusals (forged token, oversized file).
+
+mod support;
+
+use futures_util::SinkExt;
+use serde_json::{json, Value};
+use support::{page, start, Client};
+use tokio_tungstenite::tungstenite::Message;
+
+fn binary_push(join_ref: &str, msg_ref: &str, topic: &str, event: &str, data: &[u8]) -> Vec<u8> {
+    let mut frame = vec![
+        0,
+        join_ref.len() as u8,
+        msg_ref.len() as u8,
+        topic.len() as u8,
+        event.len() as u8,
+    ];
+    for part in [join_ref, msg_ref, topic, event] {
+        frame.extend_from_slice(part.as_bytes());
+    }
+    frame.extend_from_slice(data);
+    frame
+}
+
+fn upload_ref(reply: &str) -> String {
+    let marker = "data-phx-upload-ref=\\\"";
+    let start = reply.find(marker).expect("the upload input is rendered") + marker.len();
+    let end = reply[start..].find('\\').unwrap() + start;
+    reply[start..end].to_owned()
+}
+
+struct Session {
+    client: Client,
+    join_ref: String,
+    topic: String,
+    upload_ref: String,
+}
+
+async fn joined() -> Session {
+    let address = start().await;
+    let page = page(address, "/upload").await;
+    let topic = format!("lv:{}", page.id);
+    let mut client = Client::connect(address, &page.csrf).await;
+    let join_ref = client.next_ref();
+    let payload = json!({
+        "url": format!("http://{address}/upload"),
+        "params": {"_csrf_token": page.csrf, "_mounts": 0},
+        "session": page.session, "static": null,
+    });
+    client
+        .send_text(&json!([join_ref, join_ref, topic, "phx_join", payload]).to_string())
+        .await;
+    let reply = client.recv_raw().await.unwrap();
+    assert!(reply.contains(r#""status":"ok""#), "{reply}");
+    let upload_ref = upload_ref(&reply);
+    Session {
+        client,
+        join_ref,
+        topic,
+        upload_ref,
+    }
+}
+
+impl Session {
+    async fn select(&mut self, name: &str, size: u64) -> Value {
+        let entry = json!({"path": "files", "ref": "0", "last_modified": 1, "name": name, "type": "text/plain", "size": size});
+        let payload = json!({
+            "type": "form", "event": "validate", "value": "", "meta": {"_target": "files"},
+            "uploads": {self.upload_ref.clone(): [entry]},
+        });
+        self.client
+            .push(
+                Some(&self.join_ref.clone()),
+                &self.topic.clone(),
+                "event",
+                payload,
+            )
+            .await;
+        self.client.recv().await
+    }
+
+    async fn preflight(&mut self, name: &str, size: u64) -> Value {
+        let payload = json!({"ref": self.upload_ref, "entries": [{"last_modified": 1, "name": name, "size": size, "type": "text/plain", "ref": "0"}]});
+        self.client
+            .push(
+                Some(&self.join_ref.clone()),
+                &self.topic.clone(),
+                "allow_upload",
+                payload,
+            )
+            .await;
+        self.client.recv().await
+    }
+}
+
+#[tokio::test]
+async fn a_file_uploads_in_chunks_and_is_consumed() {
+    let mut session = joined().await;
+    let content: Vec<u8> = (0..40_000u32)
+        .map(|i| b"hello, upload! "[i as usize % 15])
+        .collect();
+
+    let reply = session.select("a.txt", content.len() as u64).await;
+    assert_eq!(reply[4]["status"], json!("ok"));
+    assert!(
+        reply.to_string().contains("a.txt"),
+        "the entry is rendered: {reply}"
+    );
+
+    let reply = session.preflight("a.txt", content.len() as u64).await;
+    let response = &reply[4]["response"];
+    assert_eq!(response["ref"], json!(session.upload_ref));
+    assert_eq!(response["config"]["chunk_size"], json!(16_000));
+    assert_eq!(response["errors"], json!({}));
+    let token = response["entries"]["0"]
+        .as_str()
+        .expect("a token for entry 0")
+        .to_owned();
+
+    let upload_join = session.client.next_ref();
+    session
+        .client
+        .send_text(
+            &json!([upload_join, upload_join, "lvu:0", "phx_join", {"token": token}]).to_string(),
+        )
+        .await;
+    let reply = session.client.recv().await;
+    assert_eq!(reply[4], json!({"status": "ok", "response": {}}));
+
+    for chunk in content.chunks(16_000) {
+        let msg_ref = session.client.next_ref();
+        let frame = binary_push(&upload_join, &msg_ref, "lvu:0", "chunk", chunk);
+        session
+            .client
+            .socket
+            .send(Message::binary(frame))
+            .await
+            .unwrap();
+        let reply = session.client.recv().await;
+        assert_eq!(reply[1], json!(msg_ref));
+        assert_eq!(reply[4], json!({"status": "ok", "response": {}}));
+    }
+
+    let (join_ref, topic) = (session.join_ref.clone(), session.topic.clone());
+    let progress =
+        json!({"event": null, "ref": session.upload_ref, "entry_ref": "0", "progress": 100});
+    session
+        .client
+        .push(Some(&join_ref), &topic, "progress", progress)
+        .await;
+    let reply = session.client.recv().await;
+    assert_eq!(reply[4]["status"], json!("ok"));
+
+    let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
+    session
+        .client
+        .push(Some(&join_ref), &topic, "event", save)
+        .await;
+    let reply = session.client.recv().await.to_string();
+    assert!(
+        reply.contains(r#"{"0":"a.txt","1":"40000","2":"hello, upload! h"}"#),
+        "the stored file is listed with its size and first bytes: {reply}"
+    );
+    assert!(
+        reply.contains(r#"data-phx-active-refs=\"\""#),
+        "the entry was consumed: {reply}"
+    );
+}
+
+#[tokio::test]
+async fn forged_tokens_and_oversized_files_are_refused() {
+    let mut session = joined().await;
+    session.select("b.txt", 10).await;
+    let reply = session.preflight("b.txt", 10).await;
+    let token = reply[4]["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let join = session.client.next_ref();
+    let forged = format!("{token}x");
+    session
+        .client
+        .send_text(&json!([join, join, "lvu:0", "phx_join", {"token": forged}]).to_string())
+        .await;
+    assert_eq!(
+        session.client.recv().await[4],
+        json!({"status": "error", "response": {"reason": "invalid_token"}})
+    );
+
+    let join = session.client.next_ref();
+    session
+        .client
+        .send_text(&json!([join, join, "lvu:0", "phx_join", {"token": token}]).to_string())
+        .await;
+    assert_eq!(session.client.recv().await[4]["status"], json!("ok"));
+    let msg_ref = session.client.next_ref();
+    let frame = binary_push(&join, &msg_ref, "lvu:0", "chunk", &[7u8; 20]);
+    session
+        .client
+        .socket
+        .send(Message::binary(frame))
+        .await
+        .unwrap();
+    assert_eq!(
+        session.client.recv().await[4],
+        json!({"status": "error", "response": {"reason": "file_size_limit_exceeded", "limit": 10}})
+    );
+
+    // The view still works.
+    let (join_ref, topic) = (session.join_ref.clone(), session.topic.clone());
+    let cancel = json!({"type": "click", "event": "cancel", "value": {"ref": "0"}});
+    session
+        .client
+        .push(Some(&join_ref), &topic, "event", cancel)
+        .await;
+    assert_eq!(session.client.recv().await[4]["status"], json!("ok"));
+}
+
+#[tokio::test]
+async fn files_of_the_wrong_type_or_size_get_entry_errors() {
+    let mut session = joined().await;
+    let entry = json!({"path": "files", "ref": "0", "name": "evil.exe", "type": "application/x-msdownload", "size": 5_000_000});
+    let payload = json!({
+        "type": "form", "event": "validate", "value": "", "meta": {"_target": "files"},
+        "uploads": {session.upload_ref.clone(): [entry]},
+    });
+    let (join_ref, topic) = (session.join_ref.clone(), session.topic.clone());
+    session
+        .client
+        .push(Some(&join_ref), &topic, "event", payload)
+        .await;
+    let reply = session.client.recv().await.to_string();
+    assert!(
+        reply.contains("too_large") || reply.contains("not_accepted"),
+        "{reply}"
+    );
+}
