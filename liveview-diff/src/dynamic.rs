@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::escape::{escape, Raw};
+use crate::text::Text;
 use crate::tree::{Comprehension, Dynamic, Rendered};
 
 /// A value that can fill a dynamic slot of a template.
@@ -30,6 +31,12 @@ impl IntoDynamic for Dynamic {
     }
 }
 
+impl IntoDynamic for Text {
+    fn into_dynamic(self) -> Dynamic {
+        Dynamic::Text(self)
+    }
+}
+
 impl IntoDynamic for Rendered {
     fn into_dynamic(self) -> Dynamic {
         Dynamic::Nested(Box::new(self))
@@ -44,7 +51,7 @@ impl IntoDynamic for Comprehension {
 
 impl IntoDynamic for &str {
     fn into_dynamic(self) -> Dynamic {
-        Dynamic::Text(Cow::Owned(escape(self).into_owned()))
+        Dynamic::text(self)
     }
 }
 
@@ -57,8 +64,8 @@ impl IntoDynamic for &&str {
 impl IntoDynamic for String {
     fn into_dynamic(self) -> Dynamic {
         match escape(&self) {
-            Cow::Borrowed(_) => Dynamic::Text(Cow::Owned(self)),
-            Cow::Owned(escaped) => Dynamic::Text(Cow::Owned(escaped)),
+            Cow::Borrowed(_) => Dynamic::Text(Text::from(self)),
+            Cow::Owned(escaped) => Dynamic::Text(Text::from(escaped)),
         }
     }
 }
@@ -116,7 +123,7 @@ impl IntoDynamic for &char {
 impl IntoDynamic for bool {
     fn into_dynamic(self) -> Dynamic {
         if self {
-            Dynamic::Text(Cow::Borrowed("true"))
+            Dynamic::Text(Text::from_static("true"))
         } else {
             Dynamic::EMPTY
         }
@@ -152,7 +159,7 @@ where
 
 impl<T: AsRef<str>> IntoDynamic for Raw<T> {
     fn into_dynamic(self) -> Dynamic {
-        Dynamic::Text(Cow::Owned(self.0.as_ref().to_owned()))
+        Dynamic::Text(Text::copy_from(self.0.as_ref()))
     }
 }
 
@@ -167,7 +174,7 @@ macro_rules! integers {
         impl IntoDynamic for $ty {
             fn into_dynamic(self) -> Dynamic {
                 let mut buf = itoa::Buffer::new();
-                Dynamic::Text(Cow::Owned(buf.format(self).to_owned()))
+                Dynamic::Text(Text::copy_from(buf.format(self)))
             }
         }
         impl IntoDynamic for &$ty {
@@ -184,7 +191,7 @@ macro_rules! floats {
     ($($ty:ty),*) => {$(
         impl IntoDynamic for $ty {
             fn into_dynamic(self) -> Dynamic {
-                Dynamic::Text(Cow::Owned(self.to_string()))
+                Dynamic::Text(Text::from(self.to_string()))
             }
         }
         impl IntoDynamic for &$ty {

@@ -25,17 +25,22 @@
 
 mod dynamic;
 mod escape;
+pub mod memo;
+mod text;
 mod tree;
 pub mod wire;
 
 pub use dynamic::IntoDynamic;
 pub use escape::{escape, escape_into, Raw};
+pub use text::Text;
 pub use tree::{hash_key, Comprehension, Dynamic, Rendered, RowKey, Template};
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::dynamic::IntoDynamic;
+    pub use crate::memo::Reuse;
     pub use liveview_macros::html_impl;
+    pub use std::sync::Arc;
     pub use std::vec;
     pub use std::vec::Vec;
 }
@@ -157,6 +162,26 @@ pub mod __private {
 /// let Dynamic::List(list) = &page.dynamics()[0] else { panic!("a comprehension") };
 /// assert_eq!(list.len(), 2);
 /// assert!(list.keys().is_some());
+/// ```
+///
+/// **Memoized loops.** `@for PAT in expr, key = KEY, memo = MEMO { … }` also stamps each row
+/// with a hash of `MEMO` (any `Hash` value that changes whenever anything the row shows
+/// changes, e.g. a version counter). A row whose key and memo did not change is skipped by the
+/// diff without comparing it and, when rendered inside [`memo::with_previous`], not rendered at
+/// all: its previous dynamics are reused. `memo` needs `key`; `KEY` and `MEMO` are evaluated
+/// before the body, and the body only for rows that changed.
+///
+/// ```
+/// use liveview_diff::{html, memo, wire};
+/// struct Item { id: u32, version: u64, name: String }
+/// let view = |items: &[Item]| html! {
+///     @for item in items, key = item.id, memo = item.version { p { (&item.name) } }
+/// };
+/// let mut items = vec![Item { id: 1, version: 1, name: "a".into() }];
+/// let before = view(&items);
+/// items[0].name = "b".into(); // …but the version did not change: not re-rendered
+/// let after = memo::with_previous(Some(&before), || view(&items));
+/// assert_eq!(wire::diff_to_string(&before, &after), "{}");
 /// ```
 ///
 /// **Bindings.** `@let PAT = expr;` binds a local for the rest of the enclosing block (element

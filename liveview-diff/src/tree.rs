@@ -2,8 +2,10 @@
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
-use crate::escape::escape_into;
+use crate::escape::escape;
+use crate::text::Text;
 
 /// The static parts of one template: `statics.len() == dynamics + 1`.
 ///
@@ -23,7 +25,10 @@ impl Template {
     /// [`Template::fingerprint_of`].
     pub const fn new(statics: &'static [&'static str], fingerprint: u64) -> Self {
         assert!(!statics.is_empty(), "a template has at least one static");
-        Self { statics, fingerprint }
+        Self {
+            statics,
+            fingerprint,
+        }
     }
 
     /// The static strings; a template with `n` dynamics has `n + 1` statics.
@@ -121,7 +126,7 @@ impl Rendered {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dynamic {
     /// HTML text, already escaped (or deliberately raw). Sent as a JSON string.
-    Text(Cow<'static, str>),
+    Text(Text),
     /// A nested template.
     Nested(Box<Rendered>),
     /// A comprehension (loop) whose rows share one template.
@@ -130,18 +135,19 @@ pub enum Dynamic {
 
 impl Dynamic {
     /// The empty text, which renders as nothing.
-    pub const EMPTY: Dynamic = Dynamic::Text(Cow::Borrowed(""));
+    pub const EMPTY: Dynamic = Dynamic::Text(Text::EMPTY);
 
     /// Escapes `text` for HTML and wraps it.
     pub fn text(text: &str) -> Self {
-        let mut out = String::with_capacity(text.len());
-        escape_into(text, &mut out);
-        Dynamic::Text(Cow::Owned(out))
+        match escape(text) {
+            Cow::Borrowed(text) => Dynamic::Text(Text::copy_from(text)),
+            Cow::Owned(text) => Dynamic::Text(Text::from(text)),
+        }
     }
 
     /// Wraps HTML that must not be escaped.
     pub fn raw(html: impl Into<Cow<'static, str>>) -> Self {
-        Dynamic::Text(html.into())
+        Dynamic::Text(Text::from(html.into()))
     }
 
     /// Renders the value to HTML, appending to `out`.
@@ -152,19 +158,46 @@ impl Dynamic {
             Dynamic::List(list) => list.write_html(out),
         }
     }
+
+    fn is_text(&self) -> bool {
+        matches!(self, Dynamic::Text(_))
+    }
 }
 
 /// A key identifying a comprehension row across renders (a hash of the user's key value).
 pub type RowKey = u64;
 
-/// A loop: rows that share one template. Rows may be keyed, so that the diff can send moves.
-#[derive(Debug, Clone, PartialEq)]
+/// A loop: rows that share one template. Rows may be keyed, so that the diff can send moves, and
+/// memoized (see [`Comprehension::push_memo_row`]), so that unchanged rows cost nothing.
+#[derive(Debug, Clone)]
 pub struct Comprehension {
     template: &'static Template,
-    /// All rows' dynamics, row after row; each row has `template.arity()` values.
-    dynamics: Vec<Dynamic>,
+    rows: Rows,
     len: usize,
     keys: Option<Vec<RowKey>>,
+    /// Whether some row holds a nested node or comprehension (else rows are only text).
+    nested: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Rows {
+    /// All rows' dynamics, row after row; each row has `template.arity()` values.
+    Flat(Vec<Dynamic>),
+    /// Memoized rows: each row shared (with the previous render's tree, when reused) and its
+    /// memo stamp (`None` for a row pushed without one).
+    Shared {
+        rows: Vec<Arc<[Dynamic]>>,
+        stamps: Vec<Option<u64>>,
+    },
+}
+
+impl PartialEq for Comprehension {
+    fn eq(&self, other: &Self) -> bool {
+        self.template == other.template
+            && self.len == other.len
+            && self.keys == other.keys
+            && (0..self.len).all(|index| self.row(index) == other.row(index))
+    }
 }
 
 impl Comprehension {
@@ -172,9 +205,10 @@ impl Comprehension {
     pub fn new(template: &'static Template, rows: usize) -> Self {
         Self {
             template,
-            dynamics: Vec::with_capacity(rows * template.arity()),
+            rows: Rows::Flat(Vec::with_capacity(rows * template.arity())),
             len: 0,
             keys: None,
+            nested: false,
         }
     }
 
@@ -186,19 +220,47 @@ impl Comprehension {
         }
     }
 
+    /// Creates an empty, keyed comprehension of memoized rows (see
+    /// [`Comprehension::push_memo_row`]) with room for `rows` rows.
+    pub fn memoized(template: &'static Template, rows: usize) -> Self {
+        Self {
+            template,
+            rows: Rows::Shared {
+                rows: Vec::with_capacity(rows),
+                stamps: Vec::with_capacity(rows),
+            },
+            len: 0,
+            keys: Some(Vec::with_capacity(rows)),
+            nested: false,
+        }
+    }
+
     /// Appends an unkeyed row (in a keyed comprehension its index becomes its key).
     ///
     /// # Panics
     ///
     /// If the row's length differs from the template's arity.
     pub fn push_row(&mut self, row: impl IntoIterator<Item = Dynamic>) {
-        let before = self.dynamics.len();
-        self.dynamics.extend(row);
-        assert_eq!(
-            self.dynamics.len() - before,
-            self.template.arity(),
-            "row length and template arity differ"
-        );
+        let arity = self.template.arity();
+        match &mut self.rows {
+            Rows::Flat(dynamics) => {
+                let before = dynamics.len();
+                dynamics.extend(row);
+                assert_eq!(
+                    dynamics.len() - before,
+                    arity,
+                    "row length and template arity differ"
+                );
+                self.nested |= dynamics[before..].iter().any(|d| !d.is_text());
+            }
+            Rows::Shared { rows, stamps } => {
+                let row: Arc<[Dynamic]> = row.into_iter().collect();
+                assert_eq!(row.len(), arity, "row length and template arity differ");
+                self.nested |= row.iter().any(|d| !d.is_text());
+                rows.push(row);
+                stamps.push(None);
+            }
+        }
         if let Some(keys) = &mut self.keys {
             keys.push(hash_key(&(self.len as u64)));
         }
@@ -216,14 +278,62 @@ impl Comprehension {
         row: impl IntoIterator<Item = Dynamic>,
     ) {
         self.push_row(row);
-        let key = hash_key(key);
+        self.set_last_key(hash_key(key));
+    }
+
+    fn set_last_key(&mut self, key: RowKey) {
         match &mut self.keys {
             Some(keys) => *keys.last_mut().expect("a row was pushed") = key,
             None => {
-                let mut keys: Vec<RowKey> = (0..self.len as u64 - 1).map(|i| hash_key(&i)).collect();
+                let mut keys: Vec<RowKey> =
+                    (0..self.len as u64 - 1).map(|i| hash_key(&i)).collect();
                 keys.push(key);
                 self.keys = Some(keys);
             }
+        }
+    }
+
+    /// Appends a memoized row: `key` is the row's hashed key ([`hash_key`]) and `stamp` the hash
+    /// of everything the row shows ([`crate::memo::stamp`]). The diff treats two rows with the
+    /// same key and the same stamp as equal without comparing them, and a render inside
+    /// [`crate::memo::with_previous`] reuses the previous tree's row instead of rendering it
+    /// (the `html!` macro's `@for …, key = …, memo = …` does both).
+    ///
+    /// A flat comprehension (made by [`Comprehension::new`] or [`Comprehension::keyed`]) is
+    /// converted to shared rows first.
+    ///
+    /// # Panics
+    ///
+    /// If the row's length differs from the template's arity.
+    pub fn push_memo_row(&mut self, key: RowKey, stamp: u64, row: Arc<[Dynamic]>) {
+        assert_eq!(
+            row.len(),
+            self.template.arity(),
+            "row length and template arity differ"
+        );
+        if let Rows::Flat(dynamics) = &mut self.rows {
+            let arity = self.template.arity();
+            let mut flat = std::mem::take(dynamics).into_iter();
+            let rows = (0..self.len)
+                .map(|_| flat.by_ref().take(arity).collect())
+                .collect();
+            self.rows = Rows::Shared {
+                rows,
+                stamps: vec![None; self.len],
+            };
+        }
+        let Rows::Shared { rows, stamps } = &mut self.rows else {
+            unreachable!("converted above")
+        };
+        self.nested |= row.iter().any(|d| !d.is_text());
+        rows.push(row);
+        stamps.push(Some(stamp));
+        if let Some(keys) = &mut self.keys {
+            keys.push(key);
+            self.len += 1;
+        } else {
+            self.len += 1;
+            self.set_last_key(key);
         }
     }
 
@@ -244,8 +354,63 @@ impl Comprehension {
 
     /// The dynamics of row `index`.
     pub fn row(&self, index: usize) -> &[Dynamic] {
-        let arity = self.template.arity();
-        &self.dynamics[index * arity..(index + 1) * arity]
+        match &self.rows {
+            Rows::Flat(dynamics) => {
+                let arity = self.template.arity();
+                &dynamics[index * arity..(index + 1) * arity]
+            }
+            Rows::Shared { rows, .. } => &rows[index],
+        }
+    }
+
+    /// The memo stamp of row `index`, if it was pushed with [`Comprehension::push_memo_row`].
+    pub fn stamp(&self, index: usize) -> Option<u64> {
+        match &self.rows {
+            Rows::Flat(_) => None,
+            Rows::Shared { stamps, .. } => stamps[index],
+        }
+    }
+
+    /// The shared row `index` of a memoized comprehension.
+    pub(crate) fn shared_row(&self, index: usize) -> Option<&Arc<[Dynamic]>> {
+        match &self.rows {
+            Rows::Flat(_) => None,
+            Rows::Shared { rows, .. } => Some(&rows[index]),
+        }
+    }
+
+    /// Whether the comprehension holds memoized rows.
+    pub(crate) fn is_memoized(&self) -> bool {
+        matches!(self.rows, Rows::Shared { .. })
+    }
+
+    /// Whether some row holds a nested node or comprehension.
+    pub(crate) fn has_nested(&self) -> bool {
+        self.nested
+    }
+
+    /// Whether row `old_index` of `old` and row `new_index` of `self` are known to be equal
+    /// without comparing them: the same shared row, or the same memo stamp (the rows' keys are
+    /// equal: the caller matched them by key).
+    pub(crate) fn unchanged_since(
+        &self,
+        new_index: usize,
+        old: &Comprehension,
+        old_index: usize,
+    ) -> bool {
+        match (&self.rows, &old.rows) {
+            (
+                Rows::Shared { rows, stamps },
+                Rows::Shared {
+                    rows: old_rows,
+                    stamps: old_stamps,
+                },
+            ) => {
+                Arc::ptr_eq(&rows[new_index], &old_rows[old_index])
+                    || (stamps[new_index].is_some() && stamps[new_index] == old_stamps[old_index])
+            }
+            _ => false,
+        }
     }
 
     /// The row keys, if the comprehension is keyed.
@@ -269,10 +434,9 @@ fn write_slots(statics: &[&str], dynamics: &[Dynamic], out: &mut String) {
     }
 }
 
-/// Hashes a user key into a [`RowKey`] (SipHash with fixed keys: stable within a process).
+/// Hashes a user key into a [`RowKey`] (SipHash-1-3 with fixed keys: stable within a process).
 pub fn hash_key<K: Hash + ?Sized>(key: &K) -> RowKey {
-    #[allow(deprecated)]
-    let mut hasher = std::hash::SipHasher::new();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut hasher);
     hasher.finish()
 }

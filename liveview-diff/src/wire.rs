@@ -10,11 +10,15 @@
 //! * text is always a JSON string (a JSON number would mean a component id);
 //! * comprehensions are sent as `{"s": [...], "k": {"0": {...}, ..., "kc": n}}`; a diff of a keyed
 //!   comprehension sends moves as old indexes (`"km": true`), changed rows as partial objects,
-//!   and new rows in full.
+//!   and new rows in full; memoized rows whose key and stamp did not change are skipped without
+//!   comparing them (see [`crate::memo`]);
+//! * statics that appear more than once in one payload (a nested template in many rows, two
+//!   loops over the same row template) are sent once, in a `"p"` table at the top level of the
+//!   payload, and referenced by index (`"s": 0`) — only where that makes the payload shorter.
 
 use std::collections::HashMap;
 
-use crate::tree::{Comprehension, Dynamic, Rendered, RowKey};
+use crate::tree::{Comprehension, Dynamic, Rendered, RowKey, Template};
 
 /// Writes the full rendered tree (the join payload's `rendered`) as a JSON object.
 pub fn write_full(rendered: &Rendered, out: &mut Vec<u8>) {
@@ -26,11 +30,9 @@ pub fn write_full(rendered: &Rendered, out: &mut Vec<u8>) {
 /// Writes the members of the full tree (without braces), so that callers can add top-level keys
 /// such as `"t"` (title) or `"e"` (events) to the same object.
 pub fn write_full_members(rendered: &Rendered, out: &mut Vec<u8>) {
-    write_slots_full(rendered.dynamics(), out);
-    if !rendered.dynamics().is_empty() {
-        out.push(b',');
-    }
-    write_statics(rendered.template().statics(), out);
+    let mut writer = Writer::new(out);
+    write_rendered_members(rendered, &mut writer);
+    writer.finish();
 }
 
 /// Writes the diff that turns `old` into `new` as a JSON object (`{}` when nothing changed).
@@ -45,11 +47,15 @@ pub fn write_diff(old: &Rendered, new: &Rendered, out: &mut Vec<u8>) -> bool {
 /// Writes the members of the diff from `old` to `new` (without braces); returns whether any
 /// member was written. When the root template changed, the full tree is written (with `"s"`).
 pub fn write_diff_members(old: &Rendered, new: &Rendered, out: &mut Vec<u8>) -> bool {
-    if old.template() != new.template() {
-        write_full_members(new, out);
-        return true;
-    }
-    diff_slots(old.dynamics(), new.dynamics(), out)
+    let mut writer = Writer::new(out);
+    let wrote = if old.template() != new.template() {
+        write_rendered_members(new, &mut writer);
+        true
+    } else {
+        diff_slots(old.dynamics(), new.dynamics(), &mut writer)
+    };
+    writer.finish();
+    wrote
 }
 
 /// The diff from `old` to `new` as a string (for tests and tools; servers use [`write_diff`]).
@@ -98,6 +104,156 @@ pub fn write_json_str(text: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// The output buffer of one payload, plus where it wrote statics (to share them afterwards).
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where this payload starts in `out`.
+    base: usize,
+    statics: Vec<StaticsAt>,
+}
+
+/// An inline statics array written at `out[start..end]`.
+struct StaticsAt {
+    start: usize,
+    end: usize,
+    template: &'static Template,
+}
+
+impl<'a> Writer<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        let base = out.len();
+        Writer {
+            out,
+            base,
+            statics: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.out.push(byte);
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    fn mark(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Rolls back to `mark`, forgetting the statics written since.
+    fn truncate(&mut self, mark: usize) {
+        self.out.truncate(mark);
+        while self.statics.last().is_some_and(|at| at.start >= mark) {
+            self.statics.pop();
+        }
+    }
+
+    /// Writes `"s":[...]`.
+    fn statics(&mut self, template: &'static Template) {
+        self.extend(b"\"s\":");
+        let start = self.mark();
+        self.push(b'[');
+        for (index, text) in template.statics().iter().enumerate() {
+            if index > 0 {
+                self.push(b',');
+            }
+            write_json_str(text, self.out);
+        }
+        self.push(b']');
+        let end = self.mark();
+        self.statics.push(StaticsAt {
+            start,
+            end,
+            template,
+        });
+    }
+
+    /// Replaces the statics that appear more than once by references into a top-level `"p"`
+    /// table, where that is shorter.
+    fn finish(self) {
+        if self.statics.len() < 2 {
+            return;
+        }
+        // Group the arrays by template (fingerprint, then statics), in order of appearance.
+        // (template, count, bytes, first array)
+        let mut groups: Vec<(&'static Template, usize, usize, usize)> = Vec::new();
+        let mut by_fingerprint: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut group_of = Vec::with_capacity(self.statics.len());
+        for (position, at) in self.statics.iter().enumerate() {
+            let candidates = by_fingerprint.entry(at.template.fingerprint()).or_default();
+            let found = candidates
+                .iter()
+                .copied()
+                .find(|&group| *groups[group].0 == *at.template);
+            let group = match found {
+                Some(group) => group,
+                None => {
+                    groups.push((at.template, 0, at.end - at.start, position));
+                    candidates.push(groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            groups[group].1 += 1;
+            group_of.push(group);
+        }
+        // Share a template when the references plus its table entry are shorter.
+        let mut table: Vec<Option<usize>> = vec![None; groups.len()];
+        let mut shared = 0;
+        for (group, &(_, count, bytes, _)) in groups.iter().enumerate() {
+            if count < 2 {
+                continue;
+            }
+            let digits = decimal_digits(shared);
+            let inline = count * bytes;
+            let referenced = count * digits + digits + 4 + bytes;
+            if referenced < inline {
+                table[group] = Some(shared);
+                shared += 1;
+            }
+        }
+        if shared == 0 {
+            return;
+        }
+        let tail = self.out.split_off(self.base);
+        self.out.reserve(tail.len());
+        let mut copied = 0;
+        let mut buf = itoa::Buffer::new();
+        for (at, &group) in self.statics.iter().zip(&group_of) {
+            if let Some(index) = table[group] {
+                let (start, end) = (at.start - self.base, at.end - self.base);
+                self.out.extend_from_slice(&tail[copied..start]);
+                self.out.extend_from_slice(buf.format(index).as_bytes());
+                copied = end;
+            }
+        }
+        self.out.extend_from_slice(&tail[copied..]);
+        self.out.extend_from_slice(b",\"p\":{");
+        let mut first = true;
+        for (group, index) in table.iter().enumerate() {
+            let Some(index) = index else { continue };
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            write_key(*index, self.out);
+            let at = &self.statics[groups[group].3];
+            self.out
+                .extend_from_slice(&tail[at.start - self.base..at.end - self.base]);
+        }
+        self.out.push(b'}');
+    }
+}
+
+fn decimal_digits(mut value: usize) -> usize {
+    let mut digits = 1;
+    while value >= 10 {
+        value /= 10;
+        digits += 1;
+    }
+    digits
+}
+
 fn write_key(index: usize, out: &mut Vec<u8>) {
     let mut buf = itoa::Buffer::new();
     out.push(b'"');
@@ -105,52 +261,53 @@ fn write_key(index: usize, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\":");
 }
 
-fn write_statics(statics: &[&str], out: &mut Vec<u8>) {
-    out.extend_from_slice(b"\"s\":[");
-    for (index, text) in statics.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write_json_str(text, out);
+fn write_rendered_members(rendered: &Rendered, w: &mut Writer<'_>) {
+    write_slots_full(rendered.dynamics(), w);
+    if !rendered.dynamics().is_empty() {
+        w.push(b',');
     }
-    out.push(b']');
+    w.statics(rendered.template());
 }
 
-fn write_slots_full(dynamics: &[Dynamic], out: &mut Vec<u8>) {
+fn write_slots_full(dynamics: &[Dynamic], w: &mut Writer<'_>) {
     for (index, dynamic) in dynamics.iter().enumerate() {
         if index > 0 {
-            out.push(b',');
+            w.push(b',');
         }
-        write_key(index, out);
-        write_dynamic_full(dynamic, out);
+        write_key(index, w.out);
+        write_dynamic_full(dynamic, w);
     }
 }
 
-fn write_dynamic_full(dynamic: &Dynamic, out: &mut Vec<u8>) {
+fn write_dynamic_full(dynamic: &Dynamic, w: &mut Writer<'_>) {
     match dynamic {
-        Dynamic::Text(text) => write_json_str(text, out),
-        Dynamic::Nested(rendered) => write_full(rendered, out),
-        Dynamic::List(list) => write_list_full(list, out),
+        Dynamic::Text(text) => write_json_str(text, w.out),
+        Dynamic::Nested(rendered) => {
+            w.push(b'{');
+            write_rendered_members(rendered, w);
+            w.push(b'}');
+        }
+        Dynamic::List(list) => write_list_full(list, w),
     }
 }
 
-fn write_list_full(list: &Comprehension, out: &mut Vec<u8>) {
-    out.push(b'{');
-    write_statics(list.template().statics(), out);
-    out.extend_from_slice(b",\"k\":{");
+fn write_list_full(list: &Comprehension, w: &mut Writer<'_>) {
+    w.push(b'{');
+    w.statics(list.template());
+    w.extend(b",\"k\":{");
     for index in 0..list.len() {
-        write_key(index, out);
-        write_row_full(list.row(index), out);
-        out.push(b',');
+        write_key(index, w.out);
+        write_row_full(list.row(index), w);
+        w.push(b',');
     }
-    write_count(list.len(), false, out);
-    out.extend_from_slice(b"}}");
+    write_count(list.len(), false, w.out);
+    w.extend(b"}}");
 }
 
-fn write_row_full(row: &[Dynamic], out: &mut Vec<u8>) {
-    out.push(b'{');
-    write_slots_full(row, out);
-    out.push(b'}');
+fn write_row_full(row: &[Dynamic], w: &mut Writer<'_>) {
+    w.push(b'{');
+    write_slots_full(row, w);
+    w.push(b'}');
 }
 
 fn write_count(len: usize, moved: bool, out: &mut Vec<u8>) {
@@ -163,63 +320,75 @@ fn write_count(len: usize, moved: bool, out: &mut Vec<u8>) {
 }
 
 /// Writes `"i":value` for every slot that changed; returns whether any was written.
-fn diff_slots(old: &[Dynamic], new: &[Dynamic], out: &mut Vec<u8>) -> bool {
+fn diff_slots(old: &[Dynamic], new: &[Dynamic], w: &mut Writer<'_>) -> bool {
     let mut wrote = false;
     for (index, (old, new)) in old.iter().zip(new).enumerate() {
-        let mark = out.len();
-        if wrote {
-            out.push(b',');
+        if let (Dynamic::Text(old), Dynamic::Text(new)) = (old, new) {
+            // The common case, without speculative writes.
+            if old != new {
+                if wrote {
+                    w.push(b',');
+                }
+                write_key(index, w.out);
+                write_json_str(new, w.out);
+                wrote = true;
+            }
+            continue;
         }
-        write_key(index, out);
-        if diff_dynamic(old, new, out) {
+        let mark = w.mark();
+        if wrote {
+            w.push(b',');
+        }
+        write_key(index, w.out);
+        if diff_dynamic(old, new, w) {
             wrote = true;
         } else {
-            out.truncate(mark);
+            w.truncate(mark);
         }
     }
     wrote
 }
 
 /// Writes the value that turns `old` into `new` if they differ; returns whether it wrote.
-fn diff_dynamic(old: &Dynamic, new: &Dynamic, out: &mut Vec<u8>) -> bool {
+fn diff_dynamic(old: &Dynamic, new: &Dynamic, w: &mut Writer<'_>) -> bool {
     match (old, new) {
         (Dynamic::Text(old), Dynamic::Text(new)) => {
             if old == new {
                 return false;
             }
-            write_json_str(new, out);
+            write_json_str(new, w.out);
             true
         }
         (Dynamic::Nested(old), Dynamic::Nested(new)) if old.template() == new.template() => {
-            diff_object(out, |out| diff_slots(old.dynamics(), new.dynamics(), out))
+            diff_object(w, |w| diff_slots(old.dynamics(), new.dynamics(), w))
         }
         (Dynamic::List(old), Dynamic::List(new)) if old.template() == new.template() => {
-            diff_list(old, new, out)
+            diff_list(old, new, w)
         }
         (_, new) => {
-            write_dynamic_full(new, out);
+            write_dynamic_full(new, w);
             true
         }
     }
 }
 
 /// Writes `{members}` if `members` writes anything, else nothing; returns whether it wrote.
-fn diff_object(out: &mut Vec<u8>, members: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
-    let mark = out.len();
-    out.push(b'{');
-    if members(out) {
-        out.push(b'}');
+fn diff_object(w: &mut Writer<'_>, members: impl FnOnce(&mut Writer<'_>) -> bool) -> bool {
+    let mark = w.mark();
+    w.push(b'{');
+    if members(w) {
+        w.push(b'}');
         true
     } else {
-        out.truncate(mark);
+        w.truncate(mark);
         false
     }
 }
 
-fn diff_list(old: &Comprehension, new: &Comprehension, out: &mut Vec<u8>) -> bool {
-    let mark = out.len();
-    out.extend_from_slice(b"{\"k\":{");
-    let mut entries = Entries { out, wrote: false };
+fn diff_list(old: &Comprehension, new: &Comprehension, w: &mut Writer<'_>) -> bool {
+    let mark = w.mark();
+    w.extend(b"{\"k\":{");
+    let mut entries = Entries { w, wrote: false };
     let moved = match (old.keys(), new.keys()) {
         (Some(old_keys), Some(new_keys)) if old_keys != new_keys => {
             diff_keyed(old, new, old_keys, new_keys, &mut entries)
@@ -231,71 +400,79 @@ fn diff_list(old: &Comprehension, new: &Comprehension, out: &mut Vec<u8>) -> boo
     };
     let wrote = entries.wrote;
     if !wrote && old.len() == new.len() {
-        out.truncate(mark);
+        w.truncate(mark);
         return false;
     }
     if wrote {
-        out.push(b',');
+        w.push(b',');
     }
-    write_count(new.len(), moved, out);
-    out.extend_from_slice(b"}}");
+    write_count(new.len(), moved, w.out);
+    w.extend(b"}}");
     true
 }
 
-struct Entries<'a> {
-    out: &'a mut Vec<u8>,
+struct Entries<'w, 'a> {
+    w: &'w mut Writer<'a>,
     wrote: bool,
 }
 
-impl Entries<'_> {
+impl Entries<'_, '_> {
     /// Starts entry `index`; returns the mark to roll back to.
     fn begin(&mut self, index: usize) -> usize {
-        let mark = self.out.len();
+        let mark = self.w.mark();
         if self.wrote {
-            self.out.push(b',');
+            self.w.push(b',');
         }
-        write_key(index, self.out);
+        write_key(index, self.w.out);
         mark
     }
 
     fn row_diff(&mut self, index: usize, old: &[Dynamic], new: &[Dynamic]) {
         let mark = self.begin(index);
-        if diff_object(self.out, |out| diff_slots(old, new, out)) {
+        if diff_object(self.w, |w| diff_slots(old, new, w)) {
             self.wrote = true;
         } else {
-            self.out.truncate(mark);
+            self.w.truncate(mark);
         }
     }
 
     fn row_full(&mut self, index: usize, row: &[Dynamic]) {
         self.begin(index);
-        write_row_full(row, self.out);
+        write_row_full(row, self.w);
         self.wrote = true;
     }
 
-    fn row_moved(&mut self, index: usize, from: usize, old: &[Dynamic], new: &[Dynamic]) {
+    /// Moves old entry `from` to `index`, merging the diff from `old` to `new` unless `new` is
+    /// `None` (known unchanged).
+    fn row_moved(&mut self, index: usize, from: usize, rows: Option<(&[Dynamic], &[Dynamic])>) {
         self.begin(index);
         let mut buf = itoa::Buffer::new();
         let from = buf.format(from).as_bytes();
-        let open = self.out.len();
-        self.out.push(b'[');
-        self.out.extend_from_slice(from);
-        self.out.push(b',');
-        if !diff_object(self.out, |out| diff_slots(old, new, out)) {
-            // Unchanged: a bare index moves the entry as it is.
-            self.out.truncate(open);
-            self.out.extend_from_slice(from);
+        let open = self.w.mark();
+        self.w.push(b'[');
+        self.w.extend(from);
+        self.w.push(b',');
+        let changed = match rows {
+            Some((old, new)) => diff_object(self.w, |w| diff_slots(old, new, w)),
+            None => false,
+        };
+        if changed {
+            self.w.push(b']');
         } else {
-            self.out.push(b']');
+            // Unchanged: a bare index moves the entry as it is.
+            self.w.truncate(open);
+            self.w.extend(from);
         }
         self.wrote = true;
     }
 }
 
-fn diff_by_index(old: &Comprehension, new: &Comprehension, entries: &mut Entries<'_>) {
+fn diff_by_index(old: &Comprehension, new: &Comprehension, entries: &mut Entries<'_, '_>) {
     for index in 0..new.len() {
         if index < old.len() {
-            entries.row_diff(index, old.row(index), new.row(index));
+            if !new.unchanged_since(index, old, index) {
+                entries.row_diff(index, old.row(index), new.row(index));
+            }
         } else {
             entries.row_full(index, new.row(index));
         }
@@ -308,7 +485,7 @@ fn diff_keyed(
     new: &Comprehension,
     old_keys: &[RowKey],
     new_keys: &[RowKey],
-    entries: &mut Entries<'_>,
+    entries: &mut Entries<'_, '_>,
 ) -> bool {
     let mut positions: HashMap<RowKey, usize> = HashMap::with_capacity(old_keys.len());
     for (index, key) in old_keys.iter().enumerate().rev() {
@@ -321,10 +498,14 @@ fn diff_keyed(
         match positions.get(key).copied() {
             Some(from) if !used[from] => {
                 used[from] = true;
+                let unchanged = new.unchanged_since(index, old, from);
                 if from == index {
-                    entries.row_diff(index, old.row(from), new.row(index));
+                    if !unchanged {
+                        entries.row_diff(index, old.row(from), new.row(index));
+                    }
                 } else {
-                    entries.row_moved(index, from, old.row(from), new.row(index));
+                    let rows = (!unchanged).then(|| (old.row(from), new.row(index)));
+                    entries.row_moved(index, from, rows);
                     moved = true;
                 }
             }

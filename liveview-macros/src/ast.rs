@@ -84,6 +84,8 @@ pub(crate) struct ForNode {
     pub(crate) pat: Pat,
     pub(crate) expr: Expr,
     pub(crate) key: Option<Expr>,
+    /// `memo = expr`: rows with the same key and memo are not rendered again.
+    pub(crate) memo: Option<Expr>,
     pub(crate) body: Vec<Node>,
 }
 
@@ -227,27 +229,50 @@ fn parse_for(input: ParseStream<'_>) -> syn::Result<ForNode> {
     }
     input.parse::<Token![in]>()?;
     let expr = Expr::parse_without_eager_brace(input)?;
-    let key = if input.peek(Token![,]) {
+    let mut key = None;
+    let mut memo = None;
+    while input.peek(Token![,]) {
         input.parse::<Token![,]>()?;
         let keyword = input.call(Ident::parse_any).map_err(|error| {
-            syn::Error::new(error.span(), "expected `key = <expression>` after `,`")
+            syn::Error::new(
+                error.span(),
+                "expected `key = <expression>` or `memo = <expression>` after `,`",
+            )
         })?;
-        if keyword != "key" {
+        let slot = match keyword.to_string().as_str() {
+            "key" => &mut key,
+            "memo" => &mut memo,
+            _ => {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    "expected `key = <expression>` or `memo = <expression>` after `,`",
+                ))
+            }
+        };
+        if slot.is_some() {
             return Err(syn::Error::new(
                 keyword.span(),
-                "expected `key = <expression>` after `,`",
+                format!("`{keyword}` is given twice"),
             ));
         }
         input.parse::<Token![=]>()?;
-        Some(Expr::parse_without_eager_brace(input)?)
-    } else {
-        None
-    };
-    let body = parse_body(input, "the `@for` iterator (or its `key = ...`)")?;
+        *slot = Some(Expr::parse_without_eager_brace(input)?);
+        if memo.is_some() && key.is_none() && !input.peek(Token![,]) {
+            return Err(syn::Error::new(
+                keyword.span(),
+                "`memo = ...` needs a `key = ...`: rows are matched by key",
+            ));
+        }
+    }
+    let body = parse_body(
+        input,
+        "the `@for` iterator (or its `key = ...`/`memo = ...`)",
+    )?;
     Ok(ForNode {
         pat,
         expr,
         key,
+        memo,
         body,
     })
 }

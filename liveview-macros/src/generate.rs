@@ -347,6 +347,36 @@ impl Gen {
         let row = local("__lv_row");
         let key = local("__lv_key");
         let values = self.collect(&items, |values| quote!([#(#values),*]));
+        if let (Some(key_expr), Some(memo_expr)) = (&node.key, &node.memo) {
+            let reuse = local("__lv_reuse");
+            let hashed = local("__lv_hashed");
+            let stamp = local("__lv_stamp");
+            let shared = local("__lv_shared");
+            return quote! {{
+                #declaration
+                let #iter = ::core::iter::IntoIterator::into_iter(#expr);
+                let mut #list = #path::Comprehension::memoized(
+                    &__LV_TEMPLATE,
+                    ::core::iter::Iterator::size_hint(&#iter).0,
+                );
+                let mut #reuse = #path::__private::Reuse::new(&__LV_TEMPLATE);
+                for #pat in #iter {
+                    let #key = #key_expr;
+                    let #hashed: #path::RowKey = #path::hash_key(&#key);
+                    let #stamp: u64 = #path::memo::stamp(&(#memo_expr));
+                    let #shared: #path::__private::Arc<[#path::Dynamic]> =
+                        match #reuse.take(#list.len(), #hashed, #stamp) {
+                            ::core::option::Option::Some(#row) => #row,
+                            ::core::option::Option::None => {
+                                let #row: [#path::Dynamic; #arity] = #values;
+                                #path::__private::Arc::new(#row)
+                            }
+                        };
+                    #list.push_memo_row(#hashed, #stamp, #shared);
+                }
+                #path::__private::IntoDynamic::into_dynamic(#list)
+            }};
+        }
         let (constructor, push) = match &node.key {
             None => (quote!(new), quote!(#list.push_row(#row);)),
             Some(_) => (
@@ -572,6 +602,11 @@ mod tests {
         assert!(error("@if x").contains("expected `{` after the `@if` condition"));
         assert!(error("@for x xs { }").contains("expected `in`"));
         assert!(error("@for x in xs, id = 1 { }").contains("expected `key = <expression>`"));
+        assert!(error("@for x in xs, memo = x { }").contains("needs a `key = ...`"));
+        assert!(error("@for x in xs, key = x, key = x { }").contains("`key` is given twice"));
+        assert!(expand("@for x in xs, memo = x.v, key = x.id { li { (x) } }").is_ok());
+        let code = expand("@for x in xs, key = x.id, memo = x.v { li { (x) } }").unwrap();
+        assert!(code.contains("push_memo_row"), "{code}");
         assert!(error("@let x = 1").contains("expected `;` after the `@let` expression"));
         assert!(error("@match x { _ \"a\" }").contains("expected `=>`"));
         assert!(
