@@ -72,6 +72,15 @@ pub struct Config {
     pub view_queue: usize,
     /// Views joined at once on one socket (default 32).
     pub max_joins: usize,
+    /// Sustained client messages per second on one socket (default 1000); a socket that
+    /// exceeds it (beyond `message_burst`) is closed.
+    pub max_messages_per_second: u32,
+    /// Messages a socket may send in a burst above the sustained rate (default 2000).
+    pub message_burst: u32,
+    /// How long a write to a client that stopped reading may block before its socket is closed
+    /// (default 30 s). With the bounded `outbound_queue`, this bounds the memory a slow
+    /// consumer can hold.
+    pub write_timeout: Duration,
     /// The `<title>` suffix rendered by the default layout (default none).
     pub title_suffix: String,
 }
@@ -85,6 +94,9 @@ impl Default for Config {
             outbound_queue: 256,
             view_queue: 64,
             max_joins: 32,
+            max_messages_per_second: 1000,
+            message_burst: 2000,
+            write_timeout: Duration::from_secs(30),
             title_suffix: String::new(),
         }
     }

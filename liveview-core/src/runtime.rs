@@ -57,6 +57,9 @@ pub enum ConnectionError {
     /// The client sent a frame that is not the Phoenix V2 protocol.
     #[error("protocol violation")]
     Protocol(#[from] FrameError),
+    /// The client sent more messages than `Config::max_messages_per_second` allows.
+    #[error("message rate limit exceeded")]
+    RateLimited,
 }
 
 /// The server side of one client socket, independent of the transport.
@@ -69,6 +72,39 @@ pub struct Connection {
     channels: HashMap<String, Channel>,
     uploads: HashMap<String, UploadChannel>,
     out: mpsc::Sender<Outbound>,
+    rate: TokenBucket,
+}
+
+/// A token bucket: `rate` tokens per second, at most `burst` stored.
+struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: tokio::time::Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        Self {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            last: tokio::time::Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 struct Channel {
@@ -138,11 +174,16 @@ impl Connection {
         _connect_params: &str,
     ) -> (Self, mpsc::Receiver<Outbound>) {
         let (out, rx) = mpsc::channel(endpoint.config.outbound_queue);
+        let rate = TokenBucket::new(
+            endpoint.config.max_messages_per_second,
+            endpoint.config.message_burst,
+        );
         (
             Self {
                 endpoint,
                 channels: HashMap::new(),
                 uploads: HashMap::new(),
+                rate,
                 out,
             },
             rx,
@@ -151,6 +192,9 @@ impl Connection {
 
     /// Handles one text frame from the client. An `Err` means the socket must be closed.
     pub async fn handle_text(&mut self, text: &str) -> Result<(), ConnectionError> {
+        if !self.rate.take() {
+            return Err(ConnectionError::RateLimited);
+        }
         let frame = Frame::decode_text(text)?;
         self.dispatch(frame).await;
         Ok(())
@@ -158,6 +202,9 @@ impl Connection {
 
     /// Handles one binary frame from the client. An `Err` means the socket must be closed.
     pub async fn handle_binary(&mut self, data: Bytes) -> Result<(), ConnectionError> {
+        if !self.rate.take() {
+            return Err(ConnectionError::RateLimited);
+        }
         let frame = Frame::decode_binary(data)?;
         self.dispatch(frame).await;
         Ok(())
@@ -246,7 +293,19 @@ impl Connection {
                 payload,
             },
         };
-        if let Err(mpsc::error::SendError(msg)) = channel.tx.send(msg).await {
+        let msg = match channel.tx.try_send(msg) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(msg)) => {
+                // The view is not keeping up: refuse this message, keep the connection.
+                tracing::warn!(target: "liveview::rejection", %topic, "view mailbox full: message refused");
+                let join_ref = channel.join_ref.clone();
+                let reply =
+                    encode_error_reply(Some(&join_ref), msg_ref_of(&msg), &topic, "overloaded");
+                return self.send(reply).await;
+            }
+            Err(mpsc::error::TrySendError::Closed(msg)) => msg,
+        };
+        {
             // The view ended (crashed, redirected): forget it.
             let join_ref = channel.join_ref.clone();
             self.channels.remove(&topic);
@@ -573,6 +632,16 @@ mod subtle_free {
             diff |= x ^ y;
         }
         std::hint::black_box(diff) == 0
+    }
+}
+
+fn msg_ref_of(msg: &ChannelMsg) -> Option<&str> {
+    match msg {
+        ChannelMsg::Event { msg_ref, .. }
+        | ChannelMsg::LivePatch { msg_ref, .. }
+        | ChannelMsg::Other { msg_ref, .. }
+        | ChannelMsg::Leave { msg_ref } => msg_ref.as_deref(),
+        _ => None,
     }
 }
 

@@ -38,4 +38,4 @@
 mod service;
 mod websocket;
 
-pub use service::{serve, LiveService};
+pub use service::{serve, serve_with_shutdown, shutdown_signal, LiveService};

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -15,8 +16,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use liveview_core::{Endpoint, Page, Session};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
-use crate::websocket;
+use crate::websocket::{self, Origins};
 
 /// A hyper service serving live pages, the LiveView socket and the assets. Cheap to clone.
 ///
@@ -41,6 +43,8 @@ pub struct LiveService {
 struct Inner {
     endpoint: Arc<Endpoint>,
     assets: Option<PathBuf>,
+    origins: Origins,
+    shutdown: watch::Sender<bool>,
 }
 
 impl LiveService {
@@ -50,18 +54,51 @@ impl LiveService {
             inner: Arc::new(Inner {
                 endpoint,
                 assets: None,
+                origins: Origins::default(),
+                shutdown: watch::channel(false).0,
             }),
         }
     }
 
     /// Serves the files of `dir` under `/assets/` (the client bundle `app.js` among them).
     pub fn assets_dir(self, dir: impl Into<PathBuf>) -> Self {
+        self.map(|inner| inner.assets = Some(dir.into()))
+    }
+
+    /// Lets pages from these origins (e.g. `https://app.example.com`, exact scheme, host and
+    /// port) open the LiveView socket, besides the page's own origin (the default, and the only
+    /// one allowed without this call). Other origins get `403` on the upgrade.
+    pub fn allow_origins<I, S>(self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let origins: Vec<String> = origins.into_iter().map(Into::into).collect();
+        self.map(|inner| inner.origins.allowed.extend(origins))
+    }
+
+    fn map(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            endpoint: self.inner.endpoint.clone(),
+            assets: self.inner.assets.clone(),
+            origins: self.inner.origins.clone(),
+            shutdown: watch::channel(false).0,
+        };
+        change(&mut inner);
         Self {
-            inner: Arc::new(Inner {
-                endpoint: self.inner.endpoint.clone(),
-                assets: Some(dir.into()),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// Closes every LiveView socket served by this service with code 1001 ("going away"), so
+    /// that clients reconnect (to another node, or to this one once it is back).
+    pub fn close_sockets(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// The number of open LiveView sockets and HTTP connections being served.
+    pub fn open_connections(&self) -> usize {
+        self.inner.shutdown.receiver_count()
     }
 
     /// The endpoint.
@@ -73,7 +110,12 @@ impl LiveService {
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>> {
         let path = request.uri().path();
         if path == "/live/websocket" {
-            return websocket::upgrade(self.inner.endpoint.clone(), request);
+            return websocket::upgrade(
+                self.inner.endpoint.clone(),
+                &self.inner.origins,
+                self.inner.shutdown.subscribe(),
+                request,
+            );
         }
         if request.method() != Method::GET && request.method() != Method::HEAD {
             return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
@@ -130,30 +172,91 @@ impl hyper::service::Service<Request<Incoming>> for LiveService {
     }
 }
 
-/// Accepts connections on `listener` and serves each with `service` (HTTP/1.1 with upgrades),
-/// until the listener fails.
+/// Accepts connections on `listener` and serves each with `service` (HTTP/1.1 with
+/// upgrades) until ctrl-c or SIGTERM, then shuts down gracefully (see
+/// [`serve_with_shutdown`]).
 pub async fn serve(listener: TcpListener, service: LiveService) -> std::io::Result<()> {
+    serve_with_shutdown(listener, service, shutdown_signal()).await
+}
+
+/// Resolves on ctrl-c (SIGINT) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// How long a graceful shutdown waits for connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Like [`serve`], but shuts down when `signal` resolves: stops accepting, asks HTTP
+/// connections to finish, closes every LiveView socket with code 1001 (clients reconnect
+/// elsewhere), and returns once they are gone or after 10 seconds.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    service: LiveService,
+    signal: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut signal = std::pin::pin!(signal);
     loop {
-        let (stream, _) = match listener.accept().await {
+        let accepted = tokio::select! {
+            _ = &mut signal => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, _) = match accepted {
             Ok(accepted) => accepted,
             Err(error) if is_transient(&error) => {
                 tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
             Err(error) => return Err(error),
         };
         let _ = stream.set_nodelay(true);
+        let mut shutdown = service.inner.shutdown.subscribe();
         let service = service.clone();
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
-            if let Err(error) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = async { shutdown.wait_for(|closing| *closing).await.is_ok() } => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
                 tracing::debug!(%error, "http connection ended with an error");
             }
         });
     }
+    drop(listener);
+    tracing::info!("shutting down: closing sockets");
+    service.close_sockets();
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 fn is_transient(error: &std::io::Error) -> bool {

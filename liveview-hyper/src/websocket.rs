@@ -12,6 +12,7 @@ use hyper::header::{
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use liveview_core::{Endpoint, Outbound};
+use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -24,6 +25,8 @@ use crate::service::text;
 /// in a task of its own once hyper hands it over.
 pub(crate) fn upgrade<B>(
     endpoint: Arc<Endpoint>,
+    origins: &Origins,
+    shutdown: watch::Receiver<bool>,
     mut request: Request<B>,
 ) -> Response<Full<Bytes>> {
     let headers = request.headers();
@@ -40,7 +43,7 @@ pub(crate) fn upgrade<B>(
     else {
         return text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     };
-    if !same_origin(&request) {
+    if !origins.allows(&request) {
         tracing::warn!(target: "liveview::rejection", origin = ?request.headers().get(ORIGIN), "websocket refused: origin");
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
@@ -62,7 +65,7 @@ pub(crate) fn upgrade<B>(
                     Some(config),
                 )
                 .await;
-                run(endpoint, socket, &query).await;
+                run(endpoint, socket, &query, shutdown).await;
             }
             Err(error) => tracing::debug!(%error, "websocket upgrade failed"),
         }
@@ -78,8 +81,32 @@ pub(crate) fn upgrade<B>(
     response
 }
 
-/// Same-origin check: a browser always sends `Origin` on WebSocket handshakes; its host must be
-/// the `Host` the page was served from. Requests without `Origin` (non-browser clients) pass.
+/// Which page origins may open the socket.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origins {
+    /// Allowed origins (`https://example.com`, exact match) besides the same origin.
+    pub(crate) allowed: Vec<String>,
+}
+
+impl Origins {
+    /// A browser always sends `Origin` on WebSocket handshakes: it must be the page's own origin
+    /// (its host equals `Host`) or one of the allowed origins. Requests without `Origin`
+    /// (non-browser clients, which cannot be CSRF vectors) pass; they still need a valid
+    /// session token and CSRF token to join a view.
+    pub(crate) fn allows<B>(&self, request: &Request<B>) -> bool {
+        if let Some(origin) = request.headers().get(ORIGIN).and_then(|o| o.to_str().ok()) {
+            if self
+                .allowed
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(origin))
+            {
+                return true;
+            }
+        }
+        same_origin(request)
+    }
+}
+
 fn same_origin<B>(request: &Request<B>) -> bool {
     let Some(origin) = request.headers().get(ORIGIN) else {
         return true;
@@ -97,37 +124,65 @@ fn same_origin<B>(request: &Request<B>) -> bool {
     origin_host.eq_ignore_ascii_case(host)
 }
 
-async fn run<S>(endpoint: Arc<Endpoint>, socket: WebSocketStream<S>, query: &str)
-where
+async fn run<S>(
+    endpoint: Arc<Endpoint>,
+    socket: WebSocketStream<S>,
+    query: &str,
+    mut shutdown: watch::Receiver<bool>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let idle = endpoint.config().idle_timeout;
+    let write_timeout = endpoint.config().write_timeout;
     let (mut connection, mut outbound) = endpoint.connect(query);
     let (mut sink, mut stream) = socket.split();
+    let (stalled_tx, mut stalled) = oneshot::channel::<()>();
     tracing::debug!("socket connected");
     // Writing runs in its own task so that a view waiting on a full outbound queue never
-    // blocks the reader (and the reader waiting on a full view mailbox never blocks writing).
+    // blocks the reader (and the reader waiting on a view never blocks writing). A client that
+    // stops reading fills its TCP window, then the bounded outbound queue; a write blocked for
+    // longer than `write_timeout` closes the socket, so a slow consumer holds bounded memory.
     let writer = tokio::spawn(async move {
         while let Some(frame) = outbound.recv().await {
-            let result = match frame {
-                Outbound::Text(text) => sink.send(Message::text(text)).await,
+            let message = match frame {
+                Outbound::Text(text) => Message::text(text),
                 Outbound::Close { code, reason } => {
                     let frame = CloseFrame {
                         code: CloseCode::from(code),
                         reason: reason.into(),
                     };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    let _ =
+                        tokio::time::timeout(write_timeout, sink.send(Message::Close(Some(frame))))
+                            .await;
                     break;
                 }
             };
-            if result.is_err() {
-                break;
+            match tokio::time::timeout(write_timeout, sink.send(message)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    tracing::warn!(target: "liveview::rejection", "client stopped reading: closing socket");
+                    let _ = stalled_tx.send(());
+                    return;
+                }
             }
         }
-        let _ = sink.close().await;
+        let _ = tokio::time::timeout(write_timeout, sink.close()).await;
     });
     loop {
-        let message = match tokio::time::timeout(idle, stream.next()).await {
+        let read = tokio::select! {
+            biased;
+            _ = &mut stalled => break,
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    connection.close(1001, "server shutting down").await;
+                    break;
+                }
+                continue;
+            }
+            read = tokio::time::timeout(idle, stream.next()) => read,
+        };
+        let message = match read {
             Ok(Some(Ok(message))) => message,
             Ok(Some(Err(error))) => {
                 tracing::debug!(%error, "socket read failed");
@@ -148,11 +203,13 @@ where
         };
         if let Err(error) = result {
             tracing::warn!(target: "liveview::rejection", %error, "closing socket");
-            connection.close(1008, "protocol violation").await;
+            connection.close(1008, &error.to_string()).await;
             break;
         }
     }
     drop(connection);
-    let _ = writer.await;
+    if tokio::time::timeout(write_timeout, writer).await.is_err() {
+        tracing::debug!("writer did not finish in time");
+    }
     tracing::debug!("socket closed");
 }

@@ -1,0 +1,189 @@
+//! Transport behaviour: origin checks on the upgrade, graceful shutdown closing sockets with
+//! 1001, the message rate limit, and assets.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use liveview_core::{html, Config, Endpoint, LiveView, Meta, Rendered, Router};
+use liveview_hyper::LiveService;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Default)]
+struct Hello;
+
+impl LiveView for Hello {
+    type State = ();
+    type Event = ();
+    type Info = ();
+
+    fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+        html! { p { "hello" } }
+    }
+}
+
+fn endpoint(config: Config) -> std::sync::Arc<Endpoint> {
+    Endpoint::builder(Router::new().live("/", Hello))
+        .random_secret_key()
+        .config(config)
+        .build()
+        .unwrap()
+}
+
+async fn start(
+    service: LiveService,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        liveview_hyper::serve_with_shutdown(listener, service, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (address, stop, server)
+}
+
+async fn raw_get(address: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn foreign_origins_are_refused_and_allowed_ones_pass() {
+    let service =
+        LiveService::new(endpoint(Config::default())).allow_origins(["https://trusted.example"]);
+    let (address, _stop, _server) = start(service).await;
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+
+    let mut request = url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    let error = tokio_tungstenite::connect_async(request).await.unwrap_err();
+    assert!(error.to_string().contains("403"), "{error}");
+
+    let mut request = url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://trusted.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+
+    let mut request = url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", format!("http://{address}").parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_ok(),
+        "same origin passes"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away_and_returns() {
+    let (address, stop, server) = start(LiveService::new(endpoint(Config::default()))).await;
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    stop.send(()).unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the socket is closed promptly");
+    assert_eq!(close.map(|frame| frame.code), Some(CloseCode::Away));
+    tokio::time::timeout(Duration::from_secs(11), server)
+        .await
+        .expect("the server returns within its grace period")
+        .unwrap();
+    assert!(
+        TcpStream::connect(address).await.is_err(),
+        "no longer accepting"
+    );
+}
+
+#[tokio::test]
+async fn flooding_clients_are_disconnected() {
+    let mut config = Config::default();
+    config.max_messages_per_second = 10;
+    config.message_burst = 20;
+    let (address, _stop, _server) = start(LiveService::new(endpoint(config))).await;
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    for i in 0..100 {
+        let frame = format!(r#"[null,"{i}","phoenix","heartbeat",{{}}]"#);
+        if socket.send(Message::text(frame)).await.is_err() {
+            break;
+        }
+    }
+    let mut replies = 0;
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Text(_))) => replies += 1,
+            Some(Ok(Message::Close(frame))) => break frame.map(|frame| frame.code),
+            Some(Ok(_)) => {}
+            // The server may reset the connection while unread frames remain.
+            _ => break None,
+        }
+    };
+    assert!(replies <= 21, "at most a burst of replies, got {replies}");
+    assert!(matches!(close, Some(CloseCode::Policy) | None), "{close:?}");
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+    let (mut fresh, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    fresh
+        .send(Message::text(r#"[null,"1","phoenix","heartbeat",{}]"#))
+        .await
+        .unwrap();
+    assert!(
+        matches!(fresh.next().await, Some(Ok(Message::Text(_)))),
+        "other sockets still work"
+    );
+}
+
+#[tokio::test]
+async fn assets_are_served_without_path_traversal() {
+    let dir = std::env::temp_dir().join(format!("lv-assets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("app.js"), "console.log(1)").unwrap();
+    let (address, _stop, _server) =
+        start(LiveService::new(endpoint(Config::default())).assets_dir(&dir)).await;
+    let response = raw_get(address, "/assets/app.js").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("text/javascript"));
+    assert!(response.ends_with("console.log(1)"));
+    for path in [
+        "/assets/../Cargo.toml",
+        "/assets/%2e%2e/Cargo.toml",
+        "/assets/",
+        "/assets/nope.js",
+    ] {
+        assert!(
+            raw_get(address, path).await.starts_with("HTTP/1.1 404"),
+            "{path}"
+        );
+    }
+    let page = raw_get(address, "/").await;
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<p>hello</p>"));
+}
