@@ -10,7 +10,8 @@ pub struct Counter;
 /// The counter's state.
 #[derive(Debug, Default)]
 pub struct State {
-    count: i64,
+    /// The count.
+    pub count: i64,
 }
 
 /// The counter's events.

@@ -13,15 +13,34 @@ pub struct Table;
 /// One row.
 #[derive(Debug, Clone)]
 pub struct Row {
-    id: u32,
-    label: String,
-    value: u64,
+    /// The row id.
+    pub id: u32,
+    /// The label.
+    pub label: String,
+    /// The value `bump` increments.
+    pub value: u64,
 }
 
 /// The table's state.
 #[derive(Debug, Default)]
 pub struct State {
-    rows: Vec<Row>,
+    /// The rows, in display order.
+    pub rows: Vec<Row>,
+}
+
+impl State {
+    /// The initial 100 rows.
+    pub fn initial() -> Self {
+        Self {
+            rows: (1..=100)
+                .map(|id| Row {
+                    id,
+                    label: format!("Row {id}"),
+                    value: 0,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The table's events.
@@ -47,15 +66,7 @@ impl LiveView for Table {
         _session: &Session,
     ) -> ViewResult {
         socket.page_title("Table");
-        socket.assign(|state| {
-            state.rows = (1..=100)
-                .map(|id| Row {
-                    id,
-                    label: format!("Row {id}"),
-                    value: 0,
-                })
-                .collect();
-        });
+        socket.assign_all(State::initial());
         Ok(())
     }
 
