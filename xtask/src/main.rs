@@ -25,11 +25,11 @@ tasks:
            js/app.js into js/dist/app.js (esbuild)
   run      assets, then `cargo run --release -p examples` (args after the
            task are passed to the server; PORT overrides 4000)
-  e2e      assets, build the example server, start it on a free port and run
-           the browser tests in js/e2e/ against it (needs chromium; CHROMIUM
-           overrides /usr/bin/chromium)
+  e2e      assets, build the example server, start it on a free port and
+           run the browser tests js/e2e/*.test.mjs against it (needs
+           chromium; CHROMIUM overrides /usr/bin/chromium)
   test     assets, `cargo test --workspace`, the oracle tests
-           (js/oracle/test/), then e2e
+           (js/oracle/test/*.test.js), then e2e
   lint     `cargo fmt --all -- --check` and
            `cargo clippy --workspace --all-targets -- -D warnings`
   help     this text";
@@ -173,6 +173,24 @@ fn npm_install_needed(js: &Path) -> bool {
     }
 }
 
+/// The files in `dir` (relative to the root) whose names end in `suffix`,
+/// sorted, as paths relative to the root. `node --test DIR` cannot be used:
+/// node 21+ takes its arguments as globs and no longer searches directories.
+fn test_files(dir: &str, suffix: &str) -> Result<Vec<String>> {
+    let entries = fs::read_dir(project_root().join(dir))
+        .map_err(|err| TaskError(format!("cannot list {dir}: {err}")))?;
+    let mut files: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(suffix))
+        .map(|name| format!("{dir}/{name}"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return fail(format!("no *{suffix} files in {dir}"));
+    }
+    Ok(files)
+}
+
 // ---------------------------------------------------------------- run
 
 fn run(args: &[String]) -> Result<()> {
@@ -193,7 +211,8 @@ fn e2e() -> Result<()> {
     eprintln!("example server at {}", server.base_url);
     run_checked(
         Command::new("node")
-            .args(["--test", "js/e2e/"])
+            .arg("--test")
+            .args(test_files("js/e2e", ".test.mjs")?)
             .env("BASE_URL", &server.base_url)
             .current_dir(project_root()),
     )
@@ -365,11 +384,12 @@ fn test() -> Result<()> {
             Box::new(|| run_checked(cargo().args(["test", "--workspace"]))),
         ),
         (
-            "node --test js/oracle/test/",
+            "node --test js/oracle/test/*.test.js",
             Box::new(move || {
                 run_checked(
                     Command::new("node")
-                        .args(["--test", "js/oracle/test/"])
+                        .arg("--test")
+                        .args(test_files("js/oracle/test", ".test.js")?)
                         .current_dir(&root),
                 )
             }),
