@@ -2,6 +2,7 @@
 //! socket, merged by the Phoenix LiveView client's own code (`js/oracle`, jsdom), give exactly
 //! the server's own full render of the same state, after every step.
 
+#[allow(unreachable_pub, dead_code)]
 #[path = "../../liveview-diff/tests/support/oracle.rs"]
 mod oracle;
 mod support;

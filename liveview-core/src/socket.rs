@@ -24,7 +24,7 @@ pub struct Socket<V: LiveView> {
     connected: bool,
     state: V::State,
     pub(crate) changed: bool,
-    temp_resets: Vec<Box<dyn Fn(&mut V::State) + Send + Sync>>,
+    temp_resets: Vec<Reset<V::State>>,
     pub(crate) title: Option<String>,
     pub(crate) title_changed: bool,
     pub(crate) events: Vec<u8>,
@@ -35,6 +35,9 @@ pub struct Socket<V: LiveView> {
     tasks: Vec<AbortHandle>,
     pub(crate) uploads: Uploads,
 }
+
+/// A `temp_assign` reset.
+type Reset<S> = Box<dyn Fn(&mut S) + Send + Sync>;
 
 /// Where a callback asked the client to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
