@@ -184,9 +184,22 @@ impl Reuse {
         reuse
     }
 
-    /// The previous render's row `key` if its stamp is `stamp`; `position` is the row's index in
-    /// the new comprehension.
-    pub fn take(&mut self, position: usize, key: RowKey, stamp: u64) -> Option<Arc<[Dynamic]>> {
+    /// Appends the previous render's row `key` to `list` if its stamp is `stamp` and returns
+    /// `true`; else returns `false` (the caller renders the row and pushes it with
+    /// [`Comprehension::push_memo_row`]).
+    pub fn push(&mut self, list: &mut Comprehension, key: RowKey, stamp: u64) -> bool {
+        match self.take(list.len(), key, stamp) {
+            Some((row, nested)) => {
+                list.push_shared(key, stamp, row, nested);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The previous render's row `key` if its stamp is `stamp` (and whether its list has nested
+    /// rows); `position` is the row's index in the new comprehension.
+    fn take(&mut self, position: usize, key: RowKey, stamp: u64) -> Option<(Arc<[Dynamic]>, bool)> {
         if self.scope == 0 {
             return None;
         }
@@ -202,7 +215,9 @@ impl Reuse {
                     if list.keys().map(|keys| keys[guess]) == Some(key) {
                         // Same row in the same place: reuse it if its stamp did not change.
                         return if list.stamp(guess) == Some(stamp) {
-                            list.shared_row(guess).cloned()
+                            list.shared_row(guess)
+                                .cloned()
+                                .map(|row| (row, list.has_nested()))
                         } else {
                             None
                         };
@@ -232,7 +247,10 @@ impl Reuse {
                 self.offset = row as isize - position as isize;
             }
             // SAFETY: as above.
-            unsafe { &*list }.shared_row(row).cloned()
+            let list = unsafe { &*list };
+            list.shared_row(row)
+                .cloned()
+                .map(|row| (row, list.has_nested()))
         })
     }
 }

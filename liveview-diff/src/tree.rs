@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::escape::escape;
 use crate::text::Text;
@@ -306,6 +306,19 @@ impl Comprehension {
     ///
     /// If the row's length differs from the template's arity.
     pub fn push_memo_row(&mut self, key: RowKey, stamp: u64, row: Arc<[Dynamic]>) {
+        let nested = row.iter().any(|d| !d.is_text());
+        self.push_shared(key, stamp, row, nested);
+    }
+
+    /// [`Comprehension::push_memo_row`] of a row taken from the previous tree, whose
+    /// comprehension says whether its rows hold nested nodes (so the row is not read again).
+    pub(crate) fn push_shared(
+        &mut self,
+        key: RowKey,
+        stamp: u64,
+        row: Arc<[Dynamic]>,
+        nested: bool,
+    ) {
         assert_eq!(
             row.len(),
             self.template.arity(),
@@ -325,7 +338,7 @@ impl Comprehension {
         let Rows::Shared { rows, stamps } = &mut self.rows else {
             unreachable!("converted above")
         };
-        self.nested |= row.iter().any(|d| !d.is_text());
+        self.nested |= nested;
         rows.push(row);
         stamps.push(Some(stamp));
         if let Some(keys) = &mut self.keys {
@@ -434,9 +447,103 @@ fn write_slots(statics: &[&str], dynamics: &[Dynamic], out: &mut String) {
     }
 }
 
-/// Hashes a user key into a [`RowKey`] (SipHash-1-3 with fixed keys: stable within a process).
+/// Hashes a user key into a [`RowKey`] (a fast 64-bit hash with a random per-process seed:
+/// stable within a process, not across processes).
 pub fn hash_key<K: Hash + ?Sized>(key: &K) -> RowKey {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = KeyHasher::new();
     key.hash(&mut hasher);
     hasher.finish()
+}
+
+/// The seed of [`hash_key`], random per process (so that colliding keys cannot be precomputed).
+fn seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0x6c69_7665_7669_6577_u64) | 1
+    })
+}
+
+const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The 64×64→128-bit multiply, folded (the mixing step of foldhash and wyhash).
+#[inline]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// The hasher of [`hash_key`]: a folded-multiply hash (foldhash-like), much faster than SipHash
+/// on the integers and short strings rows are keyed by.
+struct KeyHasher {
+    state: u64,
+    seed: u64,
+}
+
+impl KeyHasher {
+    fn new() -> Self {
+        let seed = seed();
+        KeyHasher { state: seed, seed }
+    }
+
+    #[inline]
+    fn mix(&mut self, value: u64) {
+        self.state = folded_multiply(self.state ^ value, MUL ^ self.seed.rotate_left(17));
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.mix(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.mix(u64::from(value));
+    }
+
+    fn write_u16(&mut self, value: u16) {
+        self.mix(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.mix(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.mix(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.mix(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        folded_multiply(self.state, self.seed ^ MUL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hashes_are_stable_and_distinct() {
+        assert_eq!(hash_key(&42u64), hash_key(&42u64));
+        assert_eq!(hash_key("abc"), hash_key(&String::from("abc")));
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..10_000u64 {
+            assert!(seen.insert(hash_key(&i)));
+            assert!(seen.insert(hash_key(&(i, 1u8))));
+            assert!(seen.insert(hash_key(&format!("key-{i}"))));
+        }
+        assert_ne!(hash_key(&(1u32, 2u32)), hash_key(&(2u32, 1u32)));
+        assert_ne!(hash_key(&["ab", ""][..]), hash_key(&["a", "b"][..]));
+    }
 }

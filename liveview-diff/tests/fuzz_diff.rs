@@ -252,16 +252,12 @@ fn build(shape: &Shape, src: &mut Source) -> Dynamic {
                         let version = src.next(3);
                         let hashed = hash_key(&key);
                         let stamp = memo::stamp(&(*id, key, version));
-                        let shared = match reuse.take(list.len(), hashed, stamp) {
-                            Some(row) => row,
-                            None => {
-                                let mut sub = Source::seeded(stamp);
-                                row.iter()
-                                    .map(|kid| build(kid, &mut sub))
-                                    .collect::<Arc<[_]>>()
-                            }
-                        };
-                        list.push_memo_row(hashed, stamp, shared);
+                        if !reuse.push(&mut list, hashed, stamp) {
+                            let mut sub = Source::seeded(stamp);
+                            let shared: Arc<[Dynamic]> =
+                                row.iter().map(|kid| build(kid, &mut sub)).collect();
+                            list.push_memo_row(hashed, stamp, shared);
+                        }
                     }
                     list
                 }

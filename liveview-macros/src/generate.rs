@@ -364,15 +364,12 @@ impl Gen {
                     let #key = #key_expr;
                     let #hashed: #path::RowKey = #path::hash_key(&#key);
                     let #stamp: u64 = #path::memo::stamp(&(#memo_expr));
-                    let #shared: #path::__private::Arc<[#path::Dynamic]> =
-                        match #reuse.take(#list.len(), #hashed, #stamp) {
-                            ::core::option::Option::Some(#row) => #row,
-                            ::core::option::Option::None => {
-                                let #row: [#path::Dynamic; #arity] = #values;
-                                #path::__private::Arc::new(#row)
-                            }
-                        };
-                    #list.push_memo_row(#hashed, #stamp, #shared);
+                    if !#reuse.push(&mut #list, #hashed, #stamp) {
+                        let #row: [#path::Dynamic; #arity] = #values;
+                        let #shared: #path::__private::Arc<[#path::Dynamic]> =
+                            #path::__private::Arc::new(#row);
+                        #list.push_memo_row(#hashed, #stamp, #shared);
+                    }
                 }
                 #path::__private::IntoDynamic::into_dynamic(#list)
             }};
