@@ -3,13 +3,14 @@
 // js/dist/app.js.
 import { Socket } from "phoenix";
 import { LiveSocket } from "phoenix_live_view";
+import hooks from "./hooks.js";
 
 const meta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = meta ? meta.getAttribute("content") : null;
 
 const liveSocket = new LiveSocket("/live", Socket, {
   params: { _csrf_token: csrfToken },
-  hooks: window.LiveViewHooks || {},
+  hooks: { ...hooks, ...(window.LiveViewHooks || {}) },
 });
 
 liveSocket.connect();

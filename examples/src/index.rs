@@ -5,6 +5,41 @@ use liveview_core::{html, LiveView, Meta, Rendered};
 /// The examples, as `(path, description)`.
 pub const EXAMPLES: &[(&str, &str)] = &[
     ("/counter", "Counter: phx-click buttons"),
+    (
+        "/rtcounter",
+        "Shared counter: subscribe and broadcast across tabs",
+    ),
+    ("/hello-toggle", "Hello toggle: the smallest view"),
+    (
+        "/hi/world?greeting=Howdy",
+        "Hi /hi/:name: path parameters and the query string",
+    ),
+    (
+        "/volume",
+        "Volume: window key events, page title, flash messages",
+    ),
+    ("/prints", "Prints: a range slider with phx-change"),
+    (
+        "/dashboard",
+        "Dashboard: repeat timers, push_event to a client hook, shutdown",
+    ),
+    (
+        "/search",
+        "Search: phx-submit with a loading state, send_info does the work",
+    ),
+    ("/autocomplete", "Autocomplete: debounced phx-change"),
+    (
+        "/paginate",
+        "Paginate and sort: handle_params, push_patch, patch links",
+    ),
+    (
+        "/nav/a",
+        "Navigation: push_patch, push_redirect with a flash, redirect",
+    ),
+    (
+        "/chat",
+        "Chat: temp_assign and a phx-update=\"append\" container",
+    ),
     ("/table", "Table: 100 keyed rows, one changes per click"),
     (
         "/upload",

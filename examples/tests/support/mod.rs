@@ -143,3 +143,159 @@ impl Client {
         (join_ref, reply)
     }
 }
+
+/// Starts a server for `endpoint` (an example configured for the test) on a free loopback port.
+pub async fn start_endpoint(endpoint: std::sync::Arc<liveview_core::Endpoint>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(liveview_hyper::serve(
+        listener,
+        liveview_hyper::LiveService::new(endpoint),
+    ));
+    address
+}
+
+/// Starts a server for `router` on a free loopback port.
+pub async fn start_router(router: liveview_core::Router) -> SocketAddr {
+    start_endpoint(examples::endpoint(router, None).unwrap()).await
+}
+
+/// A click-like `event` payload.
+pub fn click(name: &str, value: Value) -> Value {
+    serde_json::json!({"type": "click", "event": name, "value": value})
+}
+
+/// A form `event` payload (`value` is the URL-encoded form).
+pub fn form(name: &str, encoded: &str, target: Option<&str>) -> Value {
+    let meta = match target {
+        Some(target) => serde_json::json!({"_target": target}),
+        None => serde_json::json!({}),
+    };
+    serde_json::json!({"type": "form", "event": name, "value": encoded, "meta": meta, "uploads": {}})
+}
+
+/// A `phx-window-keydown` `event` payload.
+pub fn keydown(name: &str, key: &str) -> Value {
+    serde_json::json!({"type": "keydown", "event": name, "value": {"key": key}})
+}
+
+impl Client {
+    /// The next text frame within `wait`, or `None` if none came (or the socket closed).
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(wait, self.socket.next()).await.ok()?;
+            match message {
+                Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+/// A client joined to one page's view.
+pub struct Joined {
+    pub address: SocketAddr,
+    pub page: Page,
+    pub client: Client,
+    pub join_ref: String,
+    pub topic: String,
+    /// The join reply.
+    pub reply: Value,
+}
+
+impl Joined {
+    /// Renders `path` over HTTP, connects and joins its view.
+    pub async fn open(address: SocketAddr, path: &str) -> Joined {
+        let page = page(address, path).await;
+        let mut client = Client::connect(address, &page.csrf).await;
+        let (join_ref, reply) = client.join(&page, &format!("http://{address}{path}")).await;
+        assert_eq!(
+            reply[4]["status"],
+            serde_json::json!("ok"),
+            "join {path}: {reply}"
+        );
+        Joined {
+            address,
+            topic: format!("lv:{}", page.id),
+            page,
+            client,
+            join_ref,
+            reply,
+        }
+    }
+
+    /// The join reply's rendered tree.
+    pub fn rendered(&self) -> &Value {
+        &self.reply[4]["response"]["rendered"]
+    }
+
+    /// Pushes `event` on this view's topic; returns the message ref.
+    pub async fn push(&mut self, event: &str, payload: Value) -> String {
+        let (join_ref, topic) = (self.join_ref.clone(), self.topic.clone());
+        self.client
+            .push(Some(&join_ref), &topic, event, payload)
+            .await
+    }
+
+    /// Pushes an `event` and returns the reply's `response` (frames before it must be pushes,
+    /// returned in `pushed`).
+    pub async fn event(&mut self, payload: Value) -> Value {
+        let msg_ref = self.push("event", payload).await;
+        self.reply_to(&msg_ref).await
+    }
+
+    /// Pushes an `event` and returns the next frame, whatever it is.
+    pub async fn event_raw(&mut self, payload: Value) -> Value {
+        self.push("event", payload).await;
+        self.client.recv().await
+    }
+
+    /// Waits for the reply to `msg_ref`, asserting it is `ok` and carries the join ref; returns
+    /// its `response`.
+    pub async fn reply_to(&mut self, msg_ref: &str) -> Value {
+        let frame = self.client.recv().await;
+        self.assert_reply(&frame, msg_ref);
+        frame[4]["response"].clone()
+    }
+
+    /// Asserts `frame` is the `ok` reply to `msg_ref` on this view.
+    pub fn assert_reply(&self, frame: &Value, msg_ref: &str) {
+        assert_eq!(frame[0], serde_json::json!(self.join_ref), "{frame}");
+        assert_eq!(frame[1], serde_json::json!(msg_ref), "{frame}");
+        assert_eq!(frame[2], serde_json::json!(self.topic), "{frame}");
+        assert_eq!(frame[3], serde_json::json!("phx_reply"), "{frame}");
+        assert_eq!(frame[4]["status"], serde_json::json!("ok"), "{frame}");
+    }
+
+    /// Waits for a server push (`ref` null) on this view; returns `(event, payload)`.
+    pub async fn pushed(&mut self) -> (String, Value) {
+        let frame = self.client.recv().await;
+        self.assert_push(&frame);
+        (frame[3].as_str().unwrap().to_owned(), frame[4].clone())
+    }
+
+    /// Asserts `frame` is a server push on this view.
+    pub fn assert_push(&self, frame: &Value) {
+        assert_eq!(frame[0], serde_json::json!(self.join_ref), "{frame}");
+        assert_eq!(frame[1], Value::Null, "a push has no ref: {frame}");
+        assert_eq!(frame[2], serde_json::json!(self.topic), "{frame}");
+    }
+
+    /// Leaves the view: waits for the `phx_leave` reply, skipping the pushes queued before it,
+    /// which are returned.
+    pub async fn leave(&mut self) -> Vec<Value> {
+        let msg_ref = self.push("phx_leave", serde_json::json!({})).await;
+        let mut before = Vec::new();
+        loop {
+            let frame = self.client.recv().await;
+            if frame[1] == serde_json::json!(msg_ref) {
+                self.assert_reply(&frame, &msg_ref);
+                assert_eq!(frame[4]["response"], serde_json::json!({}));
+                return before;
+            }
+            self.assert_push(&frame);
+            before.push(frame);
+        }
+    }
+}
