@@ -89,7 +89,7 @@ impl LiveView for Table {
             table {
                 thead { tr { th { "id" } th { "label" } th { "value" } th {} } }
                 tbody {
-                    @for row in &state.rows, key = row.id {
+                    @for row in &state.rows, key = row.id, memo = (&row.label, row.value) {
                         tr id=(format!("row-{}", row.id)) {
                             td { (row.id) }
                             td { (&row.label) }

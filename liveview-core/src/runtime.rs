@@ -978,7 +978,11 @@ impl<V: LiveView> ViewTask<V> {
         };
         let view = &self.entry.view;
         let state = self.socket.context();
-        catch_sync(|| view.render(state, &meta)).map_err(Crash)
+        // Inside `with_previous`, memoized loop rows whose key and stamp did not change are
+        // reused from the last tree instead of being rendered again.
+        let last = self.last.as_ref();
+        catch_sync(|| liveview_diff::memo::with_previous(last, || view.render(state, &meta)))
+            .map_err(Crash)
     }
 
     async fn handle(&mut self, msg: ChannelMsg) -> Result<Flow, Crash> {
