@@ -29,9 +29,18 @@ tasks:
            run the browser tests js/e2e/*.test.mjs against it (needs
            chromium; CHROMIUM overrides /usr/bin/chromium)
   test     assets, `cargo test --workspace`, the oracle tests
-           (js/oracle/test/*.test.js), then e2e
+           (js/oracle/test/*.test.js), the Redis pub/sub tests (needs
+           redis-server on 127.0.0.1:6379), then e2e
+  fuzz-diff [--cases N]
+           the property-based diff conformance test with N cases
   lint     `cargo fmt --all -- --check` and
            `cargo clippy --workspace --all-targets -- -D warnings`
+  bench    load benchmark: our server, LiveViewJS 0.8.1 (js/bench) and a bare
+           WebSocket echo server driven by xtask/loadgen; prints the table and
+           writes target/bench/results.{md,json}; then the criterion benches
+           of liveview-diff. Quick by default; `--full` for figures (3 runs,
+           hold_50000). Other args go to `loadgen suite` (e.g. `--only
+           counter,table`, `--servers ours,echo`, `--reps 5`, `--hold 20000`)
   help     this text";
 
 /// How long the example server may take to print its `listening on` line.
@@ -47,6 +56,7 @@ fn main() -> ExitCode {
         "e2e" => assets().and_then(|()| e2e()),
         "test" => test(),
         "lint" => lint(),
+        "fuzz-diff" => fuzz_diff(&rest),
         // `bench` and `fuzz` get their arms here once they exist.
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
@@ -394,6 +404,12 @@ fn test() -> Result<()> {
                 )
             }),
         ),
+        (
+            "cargo test -p liveview-pubsub --features redis (needs redis-server on 127.0.0.1:6379)",
+            Box::new(|| {
+                run_checked(cargo().args(["test", "-p", "liveview-pubsub", "--features", "redis"]))
+            }),
+        ),
         ("e2e", Box::new(e2e)),
     ];
     let count = steps.len();
@@ -407,6 +423,33 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+// ---------------------------------------------------------------- fuzz-diff
+
+/// `cargo xtask fuzz-diff --cases N`: the property-based diff conformance test (random
+/// templates and state changes, merged by the real client) with N cases instead of the default.
+fn fuzz_diff(args: &[String]) -> Result<()> {
+    let cases = match args {
+        [] => "1024".to_owned(),
+        [flag, cases] if flag == "--cases" && cases.parse::<u64>().is_ok() => cases.clone(),
+        _ => return fail("usage: cargo xtask fuzz-diff [--cases N]"),
+    };
+    assets()?;
+    run_checked(
+        cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "liveview-diff",
+                "--test",
+                "fuzz_diff",
+                "--",
+                "--nocapture",
+            ])
+            .env("LIVEVIEW_FUZZ_CASES", cases),
+    )
+}
+
 // ---------------------------------------------------------------- lint
 
 fn lint() -> Result<()> {
@@ -418,7 +461,113 @@ fn lint() -> Result<()> {
         "--",
         "-D",
         "warnings",
+    ]))?;
+    // The Redis backend is behind a feature the workspace build does not enable.
+    run_checked(cargo().args([
+        "clippy",
+        "-p",
+        "liveview-pubsub",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
     ]))
+}
+
+// ---------------------------------------------------------------- bench
+
+/// Builds the example server and `loadgen` in release, installs the LiveViewJS fixture
+/// (`npm ci` in `js/bench`), runs `loadgen suite` with a raised open-file limit, then the
+/// criterion benches of `liveview-diff`. Dead renders are measured by loadgen's own
+/// keep-alive request loop (an equivalent of `wrk -t1 -c2`), so wrk is not needed.
+fn bench(args: &[String]) -> Result<()> {
+    let root = project_root();
+    let full = args.iter().any(|a| a == "--full");
+    let fixture = root.join("js").join("bench");
+    if npm_install_needed(&fixture) {
+        run_checked(
+            Command::new("npm")
+                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+                .current_dir(&fixture),
+        )?;
+    }
+    let bins = build_release_binaries(&["examples", "loadgen"])?;
+    let bin = |name: &str| -> Result<PathBuf> {
+        match bins
+            .iter()
+            .find(|b| b.file_name().is_some_and(|f| f == name))
+        {
+            Some(path) => Ok(path.clone()),
+            None => fail(format!("the release build produced no `{name}` binary")),
+        }
+    };
+    let (ours, loadgen, echo) = (
+        bin("liveview-examples")?,
+        bin("loadgen")?,
+        bin("echo-server")?,
+    );
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let out = target.join("bench");
+    fs::create_dir_all(&out).map_err(|err| TaskError(format!("{}: {err}", out.display())))?;
+    // Tens of thousands of sockets: raise the open-file limit for loadgen and the servers it
+    // starts (they inherit it).
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@""#)
+        .arg(&loadgen)
+        .arg("suite")
+        .arg("--ours")
+        .arg(&ours)
+        .arg("--echo")
+        .arg(&echo)
+        .arg("--node-dir")
+        .arg(&fixture)
+        .arg("--out")
+        .arg(&out)
+        .args(args)
+        .current_dir(&root);
+    run_checked(&mut cmd)?;
+    if root.join("liveview-diff").join("benches").is_dir() {
+        let mut cmd = cargo();
+        cmd.args(["bench", "-p", "liveview-diff", "--benches", "--"]);
+        if !full {
+            cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+        }
+        run_checked(&mut cmd)?;
+    }
+    Ok(())
+}
+
+/// Builds `packages` in release and returns their binaries.
+fn build_release_binaries(packages: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    cmd.stdout(Stdio::piped());
+    eprintln!("$ {}", describe(&cmd));
+    let output = cmd.output().map_err(|err| spawn_error(&cmd, err))?;
+    if !output.status.success() {
+        return fail(format!("`{}` failed ({})", describe(&cmd), output.status));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let root = project_root();
+    let mut bins = Vec::new();
+    for dir in ["examples", "xtask/loadgen"] {
+        bins.extend(package_binaries(
+            &stdout,
+            &root.join(dir).join("Cargo.toml"),
+        ));
+    }
+    Ok(bins)
 }
 
 #[cfg(test)]
