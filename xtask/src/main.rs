@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "lint" => lint(),
         "fuzz-diff" => fuzz_diff(&rest),
-        // `bench` and `fuzz` get their arms here once they exist.
+        "bench" => bench(&rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
