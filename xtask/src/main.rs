@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "lint" => lint(),
         "fuzz-diff" => fuzz_diff(&rest),
+        "fuzz" => fuzz(&rest),
         "bench" => bench(&rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
@@ -450,6 +451,110 @@ fn fuzz_diff(args: &[String]) -> Result<()> {
     )
 }
 
+// ---------------------------------------------------------------- fuzz
+
+/// `cargo xtask fuzz <target|all> [--seconds N] [--sanitizer address|none] [-- LIBFUZZER_ARGS]`:
+/// runs the cargo-fuzz targets of `fuzz/` (libFuzzer) for N seconds each (default 60), with
+/// the committed seeds (`fuzz/seeds/<target>`) and the local corpus (`fuzz/corpus/<target>`,
+/// git-ignored). Installs cargo-fuzz if `cargo fuzz` is missing; runs it on the stable
+/// toolchain with `RUSTC_BOOTSTRAP=1`. A crash, a hang (an input running over 10 s) or a leak
+/// fails the task; libFuzzer saves the input under `fuzz/artifacts/<target>/`. Prints the
+/// executions of each target at the end.
+fn fuzz(args: &[String]) -> Result<()> {
+    const TARGETS: [&str; 4] = ["frame_text", "frame_binary", "event_payload", "escape"];
+    const USAGE: &str = "usage: cargo xtask fuzz <target|all> [--seconds N] \
+        [--sanitizer address|none] [-- LIBFUZZER_ARGS]\ntargets: frame_text frame_binary \
+        event_payload escape";
+    let (ours, libfuzzer_args) = match args.iter().position(|arg| arg == "--") {
+        Some(index) => (&args[..index], &args[index + 1..]),
+        None => (args, &[][..]),
+    };
+    let mut targets = Vec::new();
+    let mut seconds = 60u64;
+    let mut sanitizer = None;
+    let mut ours = ours.iter();
+    while let Some(arg) = ours.next() {
+        match arg.as_str() {
+            "--seconds" => match ours.next().and_then(|n| n.parse().ok()) {
+                Some(n) => seconds = n,
+                None => return fail(USAGE),
+            },
+            "--sanitizer" => match ours.next() {
+                Some(name) => sanitizer = Some(name.clone()),
+                None => return fail(USAGE),
+            },
+            "all" => targets.extend(TARGETS),
+            target => match TARGETS.iter().find(|known| **known == target) {
+                Some(known) => targets.push(*known),
+                None => return fail(format!("unknown fuzz target `{target}`\n{USAGE}")),
+            },
+        }
+    }
+    if targets.is_empty() {
+        return fail(USAGE);
+    }
+
+    let installed = cargo()
+        .args(["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !installed {
+        run_checked(cargo().args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+
+    let fuzz_dir = project_root().join("fuzz");
+    let mut done = Vec::new();
+    for target in targets {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        fs::create_dir_all(&corpus)
+            .map_err(|err| TaskError(format!("cannot create {}: {err}", corpus.display())))?;
+        let mut cmd = cargo();
+        cmd.args(["fuzz", "run"]);
+        if let Some(sanitizer) = &sanitizer {
+            cmd.args(["--sanitizer", sanitizer]);
+        }
+        cmd.arg(target)
+            .arg(&corpus)
+            .arg(fuzz_dir.join("seeds").join(target))
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-timeout=10")
+            .arg("-print_final_stats=1");
+        if target != "frame_binary" {
+            let dict = fuzz_dir.join("dict").join("protocol.dict");
+            cmd.arg(format!("-dict={}", dict.display()));
+        }
+        cmd.args(libfuzzer_args)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .stderr(Stdio::piped());
+        eprintln!("$ RUSTC_BOOTSTRAP=1 {}", describe(&cmd));
+        let mut child = cmd.spawn().map_err(|err| spawn_error(&cmd, err))?;
+        // Echo libFuzzer's output (it writes to stderr) and keep its final figures.
+        let mut executions = None;
+        for line in BufReader::new(child.stderr.take().expect("stderr is piped")).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            if let Some(count) = line.strip_prefix("stat::number_of_executed_units: ") {
+                executions = Some(count.trim().to_owned());
+            }
+        }
+        let status = child.wait().map_err(|err| spawn_error(&cmd, err))?;
+        if !status.success() {
+            return fail(format!(
+                "fuzz target {target} failed ({status}); the input is in fuzz/artifacts/{target}/"
+            ));
+        }
+        done.push((target, executions.unwrap_or_else(|| "?".to_owned())));
+    }
+    eprintln!("\n==> xtask fuzz: {seconds} s per target, no failure");
+    for (target, executions) in done {
+        eprintln!("    {target:<14} {executions:>12} executions");
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- lint
 
 fn lint() -> Result<()> {
@@ -532,7 +637,7 @@ fn bench(args: &[String]) -> Result<()> {
     run_checked(&mut cmd)?;
     if root.join("liveview-diff").join("benches").is_dir() {
         let mut cmd = cargo();
-        cmd.args(["bench", "-p", "liveview-diff", "--benches", "--"]);
+        cmd.args(["bench", "-p", "liveview-diff", "--bench", "*", "--"]);
         if !full {
             cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
         }
