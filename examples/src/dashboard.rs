@@ -143,7 +143,7 @@ impl LiveView for Dashboard {
                 dt { "sales" } dd #sales { (state.sales) }
                 dt { "dashboard timers running on the server" } dd #timers { (state.timers) }
             }
-            p { "Points received by the hook: " span #sparkline phx-hook="Sparkline" phx-update="ignore" data-count="0" {} }
+            p { "Points received by the hook: " span #sparkline phx-hook="Sparkline" phx-update="ignore" {} }
             (crate::back_link())
         }
     }
