@@ -14,11 +14,10 @@ use support::{page, start, Client};
 
 fn meta<'a>(flash: &'a Flash, uploads: &'a Uploads) -> Meta<'a> {
     Meta {
-        id: "test",
         connected: true,
         flash,
-        csrf_token: "",
         uploads,
+        ..Meta::default()
     }
 }
 

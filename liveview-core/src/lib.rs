@@ -49,6 +49,7 @@
 //!
 //! None yet: everything is always available.
 
+mod component;
 mod endpoint;
 mod event;
 mod form;
@@ -60,6 +61,7 @@ mod socket;
 mod token;
 mod view;
 
+pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use endpoint::{
     default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
     PageParts, RenderError,

@@ -5,6 +5,7 @@
 //! mailbox, so a slow or crashing view never blocks or breaks the others.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -25,6 +26,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::endpoint::{Endpoint, SessionClaims};
 use crate::event::ClientEvent;
 use crate::json::write_json_str;
@@ -720,6 +722,8 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                 flash: &socket.flash,
                 csrf_token: request.csrf,
                 uploads: &socket.uploads,
+                myself: None,
+                components: ComponentScope::default(),
             };
             let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
             let title = socket.title.take();
@@ -796,11 +800,17 @@ struct ViewTask<V: LiveView> {
     scratch: Vec<u8>,
     /// Cancellation flags of the upload channels registered for this view's entries.
     upload_flags: HashMap<String, Arc<AtomicBool>>,
+    /// The view's live components.
+    components: RefCell<Registry>,
 }
 
 impl<V: LiveView> ViewTask<V> {
     async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<ChannelMsg>) {
         let (info_tx, mut infos) = mpsc::unbounded_channel();
+        let parent_tx = info_tx.clone();
+        let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
+            let _ = parent_tx.send(info);
+        })));
         let mut socket = Socket::<V>::new(
             join.id.clone(),
             true,
@@ -821,6 +831,7 @@ impl<V: LiveView> ViewTask<V> {
             last: None,
             scratch: Vec::with_capacity(256),
             upload_flags: HashMap::new(),
+            components,
         };
         let span = tracing::debug_span!("view", topic = %task.topic, route = %task.route);
         let _ = &span;
@@ -943,6 +954,7 @@ impl<V: LiveView> ViewTask<V> {
             |out| {
                 out.extend_from_slice(b"{\"rendered\":{");
                 wire::write_full_members(&rendered, out);
+                write_components(&self.components, true, true, out);
                 if let Some(title) = &title {
                     out.extend_from_slice(b",\"t\":");
                     write_json_str(title, out);
@@ -975,6 +987,10 @@ impl<V: LiveView> ViewTask<V> {
             flash: &self.socket.flash,
             csrf_token: &self.csrf,
             uploads: &self.socket.uploads,
+            myself: None,
+            components: ComponentScope {
+                registry: Some(&self.components),
+            },
         };
         let view = &self.entry.view;
         let state = self.socket.context();
@@ -1002,6 +1018,9 @@ impl<V: LiveView> ViewTask<V> {
                         return Ok(Flow::Continue);
                     }
                 };
+                if let Some(cid) = event.cid {
+                    return self.component_event(msg_ref, cid, event).await;
+                }
                 for (upload_ref, entries) in &event.uploads {
                     if let Some(config) = self.socket.uploads.by_ref_mut(upload_ref) {
                         let replaced = config.put_entries(entries);
@@ -1200,25 +1219,25 @@ impl<V: LiveView> ViewTask<V> {
             } => {
                 let reply = match event.as_str() {
                     "cids_will_destroy" => {
+                        let cids = cids_of(&payload);
+                        self.components.borrow_mut().will_destroy(&cids);
                         encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic)
                     }
-                    "cids_destroyed" => encode_reply(
-                        Some(&self.join_ref),
-                        msg_ref.as_deref(),
-                        &self.topic,
-                        true,
-                        |out| {
-                            out.extend_from_slice(b"{\"cids\":");
-                            let cids = serde_json::from_str::<Value>(payload.get())
-                                .ok()
-                                .and_then(|v| v.get("cids").cloned());
-                            crate::json::write_value(
-                                &cids.unwrap_or(Value::Array(Vec::new())),
-                                out,
-                            );
-                            out.push(b'}');
-                        },
-                    ),
+                    "cids_destroyed" => {
+                        let cids = cids_of(&payload);
+                        let removed = self.components.borrow_mut().destroyed(&cids);
+                        encode_reply(
+                            Some(&self.join_ref),
+                            msg_ref.as_deref(),
+                            &self.topic,
+                            true,
+                            |out| {
+                                out.extend_from_slice(b"{\"cids\":");
+                                crate::json::write_value(&removed, out);
+                                out.push(b'}');
+                            },
+                        )
+                    }
                     _ => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %event, "unknown channel event");
                         encode_error_reply(
@@ -1234,6 +1253,71 @@ impl<V: LiveView> ViewTask<V> {
             }
             ChannelMsg::Shutdown => Ok(Flow::Stop),
         }
+    }
+
+    /// An event targeted at a live component (`phx-target`): only that component runs and
+    /// re-renders; the reply carries its diff in `"c"`.
+    async fn component_event(
+        &mut self,
+        msg_ref: Option<String>,
+        cid: u64,
+        event: ClientEvent,
+    ) -> Result<Flow, Crash> {
+        let cid = u32::try_from(cid).unwrap_or(u32::MAX);
+        let Some(mut instance) = self.components.borrow_mut().take_instance(cid) else {
+            // Phoenix answers events for unknown (destroyed) components with an empty reply.
+            send(
+                &self.out,
+                encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic),
+            )
+            .await;
+            return Ok(Flow::Continue);
+        };
+        let outcome = catch(instance.handle_event(&event)).await;
+        let result = match outcome {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Err(error)) => {
+                self.components.borrow_mut().put_instance(cid, instance);
+                tracing::warn!(target: "liveview::rejection", topic = %self.topic, cid, event = %event.name, %error, "unknown component event");
+                let reply = encode_error_reply(
+                    Some(&self.join_ref),
+                    msg_ref.as_deref(),
+                    &self.topic,
+                    "unknown event",
+                );
+                send(&self.out, reply).await;
+                return Ok(Flow::Continue);
+            }
+            Ok(Ok(Err(error))) => Err(error.to_string()),
+            Err(panic) => Err(panic),
+        };
+        if let Err(message) = result {
+            return Err(Crash(format!(
+                "component {cid} handle_event({}): {message}",
+                event.name
+            )));
+        }
+        if instance.changed() {
+            let meta = Meta {
+                id: self.socket.id(),
+                connected: true,
+                flash: &self.socket.flash,
+                csrf_token: &self.csrf,
+                uploads: &self.socket.uploads,
+                myself: None,
+                components: ComponentScope {
+                    registry: Some(&self.components),
+                },
+            };
+            let registry = &self.components;
+            let rendered = catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
+                .map_err(Crash)?;
+            if let Some(entry) = self.components.borrow_mut().entries.get_mut(&cid) {
+                entry.fresh = Some(rendered);
+            }
+        }
+        self.components.borrow_mut().put_instance(cid, instance);
+        self.finish_turn(msg_ref, None).await
     }
 
     async fn handle_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
@@ -1366,15 +1450,22 @@ impl<V: LiveView> ViewTask<V> {
         let mut diff = std::mem::take(&mut self.scratch);
         diff.clear();
         let mut any = false;
+        let mut resend_components = false;
         if let Some(new) = &rendered {
             any = match &self.last {
-                Some(last) => wire::write_diff_members(last, new, &mut diff),
+                Some(last) => {
+                    // New root statics make the client forget every component: resend them.
+                    resend_components = last.template() != new.template();
+                    wire::write_diff_members(last, new, &mut diff)
+                }
                 None => {
+                    resend_components = true;
                     wire::write_full_members(new, &mut diff);
                     true
                 }
             };
         }
+        any |= write_components(&self.components, resend_components, any, &mut diff);
         if self.socket.title_changed {
             self.socket.title_changed = false;
             if any {
@@ -1384,7 +1475,16 @@ impl<V: LiveView> ViewTask<V> {
             write_json_str(self.socket.title.as_deref().unwrap_or(""), &mut diff);
             any = true;
         }
-        let events = self.socket.take_events();
+        let mut events = self.socket.take_events();
+        {
+            let mut registry = self.components.borrow_mut();
+            if !registry.events.is_empty() {
+                if !events.is_empty() {
+                    events.push(b',');
+                }
+                events.append(&mut registry.events);
+            }
+        }
         if !events.is_empty() {
             if any {
                 diff.push(b',');
@@ -1436,6 +1536,73 @@ impl<V: LiveView> ViewTask<V> {
         self.scratch = diff;
         Ok(Flow::Continue)
     }
+}
+
+fn cids_of(payload: &RawValue) -> Vec<u32> {
+    #[derive(Deserialize)]
+    struct Cids {
+        #[serde(default)]
+        cids: Vec<u32>,
+    }
+    serde_json::from_str::<Cids>(payload.get())
+        .map(|cids| cids.cids)
+        .unwrap_or_default()
+}
+
+/// Writes the `"c"` member with the components rendered in this turn (diffed against what the
+/// client holds, or in full) — and with `resend`, every component the client held, in full.
+/// `comma` says whether a member precedes it. Returns whether it wrote anything.
+fn write_components(
+    registry: &RefCell<Registry>,
+    resend: bool,
+    comma: bool,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut registry = registry.borrow_mut();
+    let mark = out.len();
+    if comma {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"c\":{");
+    let open = out.len();
+    let mut first = true;
+    let mut buf = itoa::Buffer::new();
+    for (cid, entry) in registry.entries.iter_mut() {
+        let fresh = entry.fresh.take();
+        let entry_mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(buf.format(*cid).as_bytes());
+        out.extend_from_slice(b"\":");
+        let wrote = match (&fresh, &entry.sent) {
+            (Some(fresh), Some(sent)) if !resend => wire::write_component_diff(sent, fresh, out),
+            (Some(fresh), _) => {
+                wire::write_component_full(fresh, out);
+                true
+            }
+            (None, Some(sent)) if resend => {
+                wire::write_component_full(sent, out);
+                true
+            }
+            (None, _) => false,
+        };
+        if wrote {
+            first = false;
+        } else {
+            out.truncate(entry_mark);
+        }
+        if let Some(fresh) = fresh {
+            entry.sent = Some(fresh);
+        }
+    }
+    if out.len() == open {
+        out.truncate(mark);
+        return false;
+    }
+    out.push(b'}');
+    true
 }
 
 fn navigation_json(to: &str, replace: Option<bool>, flash: Option<&str>) -> String {

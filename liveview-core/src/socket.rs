@@ -382,6 +382,11 @@ pub struct Uploads {
 }
 
 impl Uploads {
+    pub(crate) const EMPTY: Uploads = Uploads {
+        configs: Vec::new(),
+        cancelled: Vec::new(),
+    };
+
     /// The config of upload `name`.
     pub fn get(&self, name: &str) -> Option<&UploadConfig> {
         self.configs.iter().find(|c| c.name() == name)
@@ -420,6 +425,8 @@ fn unknown_upload(name: &str) -> UploadError {
 pub struct Flash(pub(crate) BTreeMap<String, String>);
 
 impl Flash {
+    pub(crate) const EMPTY: Flash = Flash(BTreeMap::new());
+
     /// The message under `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)

@@ -153,7 +153,9 @@ impl fmt::Display for ViewError {
 }
 
 /// What `render` gets besides the state.
-#[derive(Debug)]
+///
+/// Tests can build one with `Meta { flash: &flash, ..Meta::default() }`.
+#[derive(Debug, Clone, Copy)]
 pub struct Meta<'a> {
     /// The view id.
     pub id: &'a str,
@@ -165,6 +167,29 @@ pub struct Meta<'a> {
     pub csrf_token: &'a str,
     /// The view's uploads (see [`Socket::allow_upload`]).
     pub uploads: &'a crate::socket::Uploads,
+    /// In a [`LiveComponent`](crate::LiveComponent)'s render: its cid, for
+    /// `phx-target=(meta.myself)` (LiveViewJS: `meta.myself`). `None` in a view's render.
+    pub myself: Option<crate::component::Cid>,
+    /// The view's live components (see [`Meta::live_component`]).
+    pub components: crate::component::ComponentScope<'a>,
+}
+
+static NO_FLASH: Flash = Flash::EMPTY;
+static NO_UPLOADS: crate::socket::Uploads = crate::socket::Uploads::EMPTY;
+
+impl Default for Meta<'static> {
+    /// A disconnected meta with no flash, no uploads and inline components.
+    fn default() -> Self {
+        Meta {
+            id: "",
+            connected: false,
+            flash: &NO_FLASH,
+            csrf_token: "",
+            uploads: &NO_UPLOADS,
+            myself: None,
+            components: crate::component::ComponentScope::default(),
+        }
+    }
 }
 
 /// URL parameters: path parameters (`/hi/:name`) and the query string, as strings.

@@ -125,7 +125,7 @@ fn collect_rendered(rendered: &Rendered, template: &Template, out: &mut Vec<*con
 
 fn collect_dynamic(dynamic: &Dynamic, template: &Template, out: &mut Vec<*const Comprehension>) {
     match dynamic {
-        Dynamic::Text(_) => {}
+        Dynamic::Text(_) | Dynamic::Component(_) => {}
         Dynamic::Nested(rendered) => collect_rendered(rendered, template, out),
         Dynamic::List(list) => {
             if list.is_memoized() && std::ptr::eq(list.template(), template) {

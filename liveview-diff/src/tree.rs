@@ -111,7 +111,13 @@ impl Rendered {
 
     /// Renders the node to HTML, appending to `out`.
     pub fn write_html(&self, out: &mut String) {
-        write_slots(self.template.statics, &self.dynamics, out);
+        write_slots(self.template.statics, &self.dynamics, out, &mut |_, _| {});
+    }
+
+    /// Renders the node to HTML, appending to `out`; `component` writes the HTML of each live
+    /// component the tree references (plain [`Rendered::write_html`] writes nothing for them).
+    pub fn write_html_with(&self, out: &mut String, component: &mut dyn FnMut(u32, &mut String)) {
+        write_slots(self.template.statics, &self.dynamics, out, component);
     }
 
     /// Renders the node to an HTML string.
@@ -124,6 +130,7 @@ impl Rendered {
 
 /// The value of one dynamic slot.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Dynamic {
     /// HTML text, already escaped (or deliberately raw). Sent as a JSON string.
     Text(Text),
@@ -131,6 +138,9 @@ pub enum Dynamic {
     Nested(Box<Rendered>),
     /// A comprehension (loop) whose rows share one template.
     List(Box<Comprehension>),
+    /// A live component, by its id (cid): its tree travels in the diff's `"c"` map and is sent as
+    /// a JSON number in the slot.
+    Component(u32),
 }
 
 impl Dynamic {
@@ -152,10 +162,15 @@ impl Dynamic {
 
     /// Renders the value to HTML, appending to `out`.
     pub fn write_html(&self, out: &mut String) {
+        self.write_html_with(out, &mut |_, _| {});
+    }
+
+    fn write_html_with(&self, out: &mut String, component: &mut dyn FnMut(u32, &mut String)) {
         match self {
             Dynamic::Text(text) => out.push_str(text),
-            Dynamic::Nested(rendered) => rendered.write_html(out),
-            Dynamic::List(list) => list.write_html(out),
+            Dynamic::Nested(rendered) => rendered.write_html_with(out, component),
+            Dynamic::List(list) => list.write_html_with(out, component),
+            Dynamic::Component(cid) => component(*cid, out),
         }
     }
 
@@ -433,16 +448,25 @@ impl Comprehension {
 
     /// Renders every row to HTML, appending to `out`.
     pub fn write_html(&self, out: &mut String) {
+        self.write_html_with(out, &mut |_, _| {});
+    }
+
+    fn write_html_with(&self, out: &mut String, component: &mut dyn FnMut(u32, &mut String)) {
         for index in 0..self.len {
-            write_slots(self.template.statics, self.row(index), out);
+            write_slots(self.template.statics, self.row(index), out, component);
         }
     }
 }
 
-fn write_slots(statics: &[&str], dynamics: &[Dynamic], out: &mut String) {
+fn write_slots(
+    statics: &[&str],
+    dynamics: &[Dynamic],
+    out: &mut String,
+    component: &mut dyn FnMut(u32, &mut String),
+) {
     out.push_str(statics[0]);
     for (dynamic, text) in dynamics.iter().zip(&statics[1..]) {
-        dynamic.write_html(out);
+        dynamic.write_html_with(out, component);
         out.push_str(text);
     }
 }

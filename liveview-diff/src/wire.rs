@@ -58,6 +58,36 @@ pub fn write_diff_members(old: &Rendered, new: &Rendered, out: &mut Vec<u8>) -> 
     wrote
 }
 
+/// Writes a live component's full tree, for the diff's `"c"` map: with its statics and the root
+/// flag `"r": 1` the client needs to find the component in the DOM. A component has no template
+/// scope of the view's `"p"` table, so statics are written inline.
+pub fn write_component_full(rendered: &Rendered, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut writer = Writer::new(out);
+    write_rendered_members(rendered, &mut writer);
+    // No `finish`: no shared templates inside components.
+    out.extend_from_slice(b",\"r\":1}");
+}
+
+/// Writes the diff of a live component from `old` to `new` as a JSON object (in full when its
+/// template changed); returns whether anything changed (nothing is written otherwise).
+pub fn write_component_diff(old: &Rendered, new: &Rendered, out: &mut Vec<u8>) -> bool {
+    if old.template() != new.template() {
+        write_component_full(new, out);
+        return true;
+    }
+    let mark = out.len();
+    out.push(b'{');
+    let mut writer = Writer::new(out);
+    if diff_slots(old.dynamics(), new.dynamics(), &mut writer) {
+        out.push(b'}');
+        true
+    } else {
+        out.truncate(mark);
+        false
+    }
+}
+
 /// The diff from `old` to `new` as a string (for tests and tools; servers use [`write_diff`]).
 pub fn diff_to_string(old: &Rendered, new: &Rendered) -> String {
     let mut out = Vec::with_capacity(64);
@@ -288,6 +318,10 @@ fn write_dynamic_full(dynamic: &Dynamic, w: &mut Writer<'_>) {
             w.push(b'}');
         }
         Dynamic::List(list) => write_list_full(list, w),
+        Dynamic::Component(cid) => {
+            let mut buf = itoa::Buffer::new();
+            w.extend(buf.format(*cid).as_bytes());
+        }
     }
 }
 
@@ -365,6 +399,8 @@ fn diff_dynamic(old: &Dynamic, new: &Dynamic, w: &mut Writer<'_>) -> bool {
         (Dynamic::List(old), Dynamic::List(new)) if old.template() == new.template() => {
             diff_list(old, new, w)
         }
+        // The component's own changes travel in `"c"`; the slot only changes with the cid.
+        (Dynamic::Component(old), Dynamic::Component(new)) if old == new => false,
         (_, new) => {
             write_dynamic_full(new, w);
             true
@@ -579,6 +615,31 @@ mod tests {
         let before = list(&[(1, "a"), (2, "b")]);
         let after = list(&[(1, "a")]);
         assert_eq!(diff_to_string(&before, &after), r#"{"0":{"k":{"kc":1}}}"#);
+    }
+
+    #[test]
+    fn components_are_numbers_and_unchanged_cids_are_omitted() {
+        static SLOT: Template = Template::new(&["<div>", "</div>"], 9);
+        let one = Rendered::new(&SLOT, vec![Dynamic::Component(1)]);
+        let two = Rendered::new(&SLOT, vec![Dynamic::Component(2)]);
+        assert_eq!(full_to_string(&one), r#"{"0":1,"s":["<div>","</div>"]}"#);
+        assert_eq!(diff_to_string(&one, &one.clone()), "{}");
+        assert_eq!(diff_to_string(&one, &two), r#"{"0":2}"#);
+        let mut out = Vec::new();
+        write_component_full(&Rendered::new(&COUNT, vec![3.into_dynamic()]), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"0":"3","s":["<p>","</p>"],"r":1}"#
+        );
+        let mut out = Vec::new();
+        let (a, b) = (
+            Rendered::new(&COUNT, vec![3.into_dynamic()]),
+            Rendered::new(&COUNT, vec![4.into_dynamic()]),
+        );
+        assert!(!write_component_diff(&a, &a.clone(), &mut out));
+        assert!(out.is_empty());
+        assert!(write_component_diff(&a, &b, &mut out));
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"0":"4"}"#);
     }
 
     #[test]

@@ -21,7 +21,6 @@ fn assert_template(template: &Template) {
 
 fn assert_dynamic(dynamic: &Dynamic) {
     match dynamic {
-        Dynamic::Text(_) => {}
         Dynamic::Nested(rendered) => assert_fingerprints(rendered),
         Dynamic::List(list) => {
             assert_template(list.template());
@@ -29,6 +28,7 @@ fn assert_dynamic(dynamic: &Dynamic) {
                 list.row(index).iter().for_each(assert_dynamic);
             }
         }
+        _ => {}
     }
 }
 
