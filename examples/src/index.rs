@@ -45,6 +45,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/upload",
         "Upload: files in chunks, progress, cancel, consume",
     ),
+    (
+        "/cards",
+        "Cards: stateful live components with their own events",
+    ),
 ];
 
 /// The index view.

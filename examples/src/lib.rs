@@ -5,6 +5,7 @@
 //! LiveViewJS `LiveViewSocket`) and every [`LiveView`](liveview_core::LiveView) callback.
 
 pub mod autocomplete;
+pub mod cards;
 pub mod chat;
 pub mod counter;
 pub mod dashboard;
@@ -42,6 +43,7 @@ pub fn router() -> Router {
         .live("/chat", chat::Chat::default())
         .live("/table", table::Table)
         .live("/upload", upload::Upload)
+        .live("/cards", cards::Cards)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key).

@@ -272,6 +272,25 @@ impl Registry {
         }
     }
 
+    /// A registry whose components cannot reach a parent (the HTTP render).
+    pub(crate) fn detached() -> Self {
+        Self {
+            next_cid: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Writes the HTML of component `cid` as rendered this turn, components inside it included.
+    pub(crate) fn write_html(&self, cid: Cid, out: &mut String) {
+        if let Some(rendered) = self
+            .entries
+            .get(&cid)
+            .and_then(|entry| entry.fresh.as_ref())
+        {
+            rendered.write_html_with(out, &mut |inner, out| self.write_html(inner, out));
+        }
+    }
+
     pub(crate) fn take_instance(&mut self, cid: Cid) -> Option<Box<dyn ErasedComponent>> {
         self.entries.get_mut(&cid)?.instance.take()
     }

@@ -716,6 +716,9 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
+            // Components get the same cids as in the join render, so their DOM ids (built from
+            // `myself`) match; their HTML is inlined.
+            let components = RefCell::new(Registry::detached());
             let meta = Meta {
                 id: request.id,
                 connected: false,
@@ -723,11 +726,16 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                 csrf_token: request.csrf,
                 uploads: &socket.uploads,
                 myself: None,
-                components: ComponentScope::default(),
+                components: ComponentScope {
+                    registry: Some(&components),
+                },
             };
             let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
             let title = socket.title.take();
-            Ok(Ok((rendered.to_html(), title)))
+            let registry = components.into_inner();
+            let mut html = String::with_capacity(4096);
+            rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
+            Ok(Ok((html, title)))
         })
     }
 
