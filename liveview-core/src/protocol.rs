@@ -162,6 +162,21 @@ pub fn encode_error_reply(
     })
 }
 
+/// The `phx_error` push that ends a crashed channel:
+/// `[join_ref, join_ref, topic, "phx_error", {"reason": "channel_crash"}]` (its ref is the join
+/// ref, as Phoenix sends it).
+pub fn encode_phx_error(join_ref: &str, topic: &str) -> String {
+    let mut out = Vec::with_capacity(96);
+    out.push(b'[');
+    write_json_str(join_ref, &mut out);
+    out.push(b',');
+    write_json_str(join_ref, &mut out);
+    out.push(b',');
+    write_json_str(topic, &mut out);
+    out.extend_from_slice(b",\"phx_error\",{\"reason\":\"channel_crash\"}]");
+    into_string(out)
+}
+
 /// An ok reply with an empty response.
 pub fn encode_empty_reply(join_ref: Option<&str>, msg_ref: Option<&str>, topic: &str) -> String {
     encode_reply(join_ref, msg_ref, topic, true, |out| {
@@ -217,6 +232,18 @@ mod tests {
         assert!(matches!(frame.payload, Payload::Binary(ref b) if &b[..] == b"DATA"));
         assert!(Frame::decode_binary(Bytes::from_static(&[0, 9, 0, 0, 0, 1])).is_err());
         assert!(Frame::decode_binary(Bytes::from_static(&[1, 0, 0, 0, 0])).is_err());
+    }
+
+    #[test]
+    fn phx_error_carries_the_join_ref_whatever_it_contains() {
+        assert_eq!(
+            encode_phx_error("4", "lv:x"),
+            r#"["4","4","lv:x","phx_error",{"reason":"channel_crash"}]"#
+        );
+        assert_eq!(
+            encode_phx_error("1,null,2", "lv:x"),
+            r#"["1,null,2","1,null,2","lv:x","phx_error",{"reason":"channel_crash"}]"#
+        );
     }
 
     #[test]

@@ -31,8 +31,8 @@ use crate::endpoint::{Endpoint, SessionClaims};
 use crate::event::ClientEvent;
 use crate::json::write_json_str;
 use crate::protocol::{
-    encode_empty_reply, encode_error_reply, encode_push, encode_reply, Frame, FrameError, Payload,
-    LIVEVIEW_VERSION,
+    encode_empty_reply, encode_error_reply, encode_phx_error, encode_push, encode_reply, Frame,
+    FrameError, Payload, LIVEVIEW_VERSION,
 };
 use crate::socket::{Flash, Navigation, Socket};
 use crate::token::{TokenError, UploadTokens};
@@ -861,13 +861,7 @@ impl<V: LiveView> ViewTask<V> {
                 Ok(Flow::Stop) => break,
                 Err(Crash(message)) => {
                     tracing::error!(topic = %task.topic, route = %task.route, %message, "view crashed");
-                    let frame =
-                        encode_push(Some(&task.join_ref), &task.topic, "phx_error", |out| {
-                            out.extend_from_slice(b"{\"reason\":\"channel_crash\"}")
-                        });
-                    // phx_error carries the join ref as its ref.
-                    let frame =
-                        frame.replacen(",null,", &format!(",{},", json_string(&task.join_ref)), 1);
+                    let frame = encode_phx_error(&task.join_ref, &task.topic);
                     let _ = task.out.send(Outbound::Text(frame)).await;
                     task.socket.stop_tasks();
                     return;
@@ -1629,12 +1623,6 @@ fn navigation_json(to: &str, replace: Option<bool>, flash: Option<&str>) -> Stri
         write_json_str(flash, &mut out);
     }
     out.push(b'}');
-    String::from_utf8(out).expect("JSON is UTF-8")
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = Vec::new();
-    write_json_str(text, &mut out);
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
