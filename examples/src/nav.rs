@@ -63,7 +63,10 @@ impl LiveView for Nav {
                 socket.put_flash("info", "Welcome! You came by push_redirect.");
                 socket.push_redirect("/nav-landing", false);
             }
-            Event::Redirect => socket.redirect("/nav-landing?full=1"),
+            Event::Redirect => {
+                socket.put_flash("info", "Welcome! You came by redirect.");
+                socket.redirect("/nav-landing?full=1");
+            }
         }
         Ok(())
     }

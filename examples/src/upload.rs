@@ -23,6 +23,8 @@ pub struct Stored {
 #[derive(Debug, Default)]
 pub struct State {
     stored: Vec<Stored>,
+    /// `(completed, in progress)` from `uploaded_entries`, as of the last form change.
+    counts: (usize, usize),
 }
 
 /// The upload view's events.
@@ -66,7 +68,11 @@ impl LiveView for Upload {
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         match event {
-            Event::Validate => {}
+            Event::Validate => {
+                let entries = socket.uploaded_entries("files")?;
+                let counts = (entries.completed.len(), entries.in_progress.len());
+                socket.assign(|state| state.counts = counts);
+            }
             Event::Cancel { r#ref } => socket.cancel_upload("files", &r#ref)?,
             Event::Save => {
                 let stored = socket.consume_uploaded_entries("files", |file, entry| {
@@ -109,6 +115,7 @@ impl LiveView for Upload {
                         }
                     }
                 }
+                p #entry-counts { "completed: " (state.counts.0) ", in progress: " (state.counts.1) }
                 button type="submit" { "Upload" }
             }
             h2 { "Stored" }

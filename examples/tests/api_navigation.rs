@@ -177,10 +177,36 @@ async fn redirect_replies_redirect_for_a_full_page_load() {
     let address = start().await;
     let mut view = Joined::open(address, "/nav/a").await;
     let reply = view.event(click("redirect", json!({"value": ""}))).await;
-    assert_eq!(reply, json!({"redirect": {"to": "/nav-landing?full=1"}}));
+    assert_eq!(reply["redirect"]["to"], json!("/nav-landing?full=1"));
+    let token = reply["redirect"]["flash"]
+        .as_str()
+        .expect("the flash travels as a token")
+        .to_owned();
     let reply = view.event_raw(click("patch", json!({"to": "b"}))).await;
     assert_eq!(reply[4]["status"], json!("error"), "the view ended");
-    // The page the browser loads next.
-    let landing = page(address, "/nav-landing?full=1").await;
-    assert!(landing.html.contains("Arrived with a full page load."));
+    // The page the browser loads next, with the flash cookie the client set.
+    let (status, headers, html) = support::get_with_cookie(
+        address,
+        "/nav-landing?full=1",
+        &format!("__phoenix_flash__={token}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Arrived with a full page load."));
+    assert!(
+        html.contains("Welcome! You came by redirect."),
+        "the flash shows after a full redirect"
+    );
+    assert!(
+        headers.contains("set-cookie: __phoenix_flash__=; max-age=0; path=/"),
+        "the cookie is deleted"
+    );
+    // A forged cookie shows nothing.
+    let (_, _, html) = support::get_with_cookie(
+        address,
+        "/nav-landing?full=1",
+        "__phoenix_flash__=forged.token",
+    )
+    .await;
+    assert!(!html.contains("Welcome!"));
 }

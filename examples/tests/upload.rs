@@ -152,6 +152,18 @@ async fn a_file_uploads_in_chunks_and_is_consumed() {
     let reply = session.client.recv().await;
     assert_eq!(reply[4]["status"], json!("ok"));
 
+    // uploaded_entries sees the finished entry (the form's next change event asks it).
+    let validate =
+        json!({"type": "form", "event": "validate", "value": "", "meta": {"_target": "files"}});
+    session
+        .client
+        .push(Some(&join_ref), &topic, "event", validate)
+        .await;
+    let reply = session.client.recv().await;
+    let counts = reply[4]["response"]["diff"].to_string();
+    // Slots 2 and 3 are the counts: after the selection they were 0 completed, 1 in progress.
+    assert_eq!(counts, r#"{"2":"1","3":"0"}"#, "completed 1, in progress 0");
+
     let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
     session
         .client

@@ -59,5 +59,9 @@ test("nav: push_patch, push_redirect with a flash, live link back, redirect", as
   await page.waitForURL((url) => url.pathname === "/nav-landing" && url.search === "?full=1");
   await page.waitForSelector("[data-phx-main].phx-connected #arrived");
   assert.equal(await page.evaluate(() => window.__marker), undefined, "the page was loaded anew");
+  // The flash set before the redirect came along in the cookie and survives the join.
+  await page.waitForSelector("[data-phx-main].phx-connected #flash-info");
+  assert.equal((await page.textContent("#flash-info")).trim(), "Welcome! You came by redirect.");
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes("__phoenix_flash__"), "the cookie is gone");
   assertNoProblems(problems);
 });

@@ -13,6 +13,7 @@ use liveview_pubsub::{LocalPubSub, PubSub};
 
 use crate::router::Router;
 use crate::runtime::{Connection, DeadRender, Outbound};
+use crate::socket::Flash;
 use crate::token::{random_id, Signer, WeakSecret};
 use crate::view::{Session, Url};
 
@@ -223,7 +224,13 @@ pub(crate) struct SessionClaims {
     /// Session data.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub(crate) session: Map<String, Value>,
+    /// The flash of the HTTP render, shown again by the first join.
+    #[serde(default, skip_serializing_if = "Flash::is_empty")]
+    pub(crate) flash: Flash,
 }
+
+/// The cookie in which the client carries a flash token across a full-page redirect.
+pub const FLASH_COOKIE: &str = "__phoenix_flash__";
 
 impl Endpoint {
     /// Starts building an endpoint serving `router`.
@@ -264,6 +271,23 @@ impl Endpoint {
         path_and_query: &str,
         session: Session,
     ) -> Result<Page, RenderError> {
+        self.render_page_with_flash(path_and_query, session, None)
+            .await
+    }
+
+    /// Like [`Endpoint::render_page`], with the flash carried by a full-page `redirect`: the
+    /// client stores its signed token in the `__phoenix_flash__` cookie (see
+    /// [`FLASH_COOKIE`]); transports pass that cookie's value here (and delete the cookie).
+    /// A forged or expired token is ignored.
+    pub async fn render_page_with_flash(
+        &self,
+        path_and_query: &str,
+        session: Session,
+        flash_token: Option<&str>,
+    ) -> Result<Page, RenderError> {
+        let flash = flash_token
+            .and_then(|token| self.signer.verify_json::<Flash>(token).ok())
+            .unwrap_or_default();
         let url = Url::parse(path_and_query);
         let Some((route, view, mut params)) = self.router.lookup_view(url.path()) else {
             return Ok(Page::NotFound);
@@ -280,13 +304,14 @@ impl Endpoint {
                 params: &params,
                 session: &session,
                 csrf: &csrf,
+                flash,
             })
             .await
             .map_err(|message| RenderError::View {
                 route: route.to_owned(),
                 message,
             })?;
-        let (inner, title) = match rendered {
+        let (inner, title, flash) = match rendered {
             Ok(done) => done,
             Err(redirect) => return Ok(Page::Redirect(redirect)),
         };
@@ -295,6 +320,7 @@ impl Endpoint {
             route: route.to_owned(),
             csrf: csrf.clone(),
             session: session.0,
+            flash,
         };
         let token = self
             .signer

@@ -64,7 +64,7 @@ mod view;
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use endpoint::{
     default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
-    PageParts, RenderError,
+    PageParts, RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path};

@@ -400,11 +400,23 @@ impl Connection {
         if let Some(query) = url.query() {
             params.extend_query(query);
         }
-        let flash = request
-            .flash
-            .as_deref()
-            .and_then(|token| self.endpoint.signer.verify_json::<Flash>(token).ok())
-            .unwrap_or_default();
+        let first_mount = request
+            .params
+            .get("_mounts")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            == 0;
+        // The flash: from a live navigation's token, else (first join of the page) the flash
+        // of the HTTP render.
+        let flash = match request.flash.as_deref() {
+            Some(token) => self
+                .endpoint
+                .signer
+                .verify_json::<Flash>(token)
+                .unwrap_or_default(),
+            None if first_mount && !navigation => claims.flash.clone(),
+            None => Flash::default(),
+        };
         let route = route.to_owned();
         let view = view.clone();
         if let Some(old) = self.channels.remove(&topic) {
@@ -670,11 +682,12 @@ pub(crate) struct DeadRender<'a> {
     pub(crate) params: &'a Params,
     pub(crate) session: &'a Session,
     pub(crate) csrf: &'a str,
+    pub(crate) flash: Flash,
 }
 
-/// A dead render's outcome: `Err(message)` if the view failed; else `Ok(Ok((html, title)))`
-/// or `Ok(Err(location))` for a redirect.
-pub(crate) type DeadOutcome = Result<Result<(String, Option<String>), String>, String>;
+/// A dead render's outcome: `Err(message)` if the view failed; else
+/// `Ok(Ok((html, title, flash)))` or `Ok(Err(location))` for a redirect.
+pub(crate) type DeadOutcome = Result<Result<(String, Option<String>, Flash), String>, String>;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -698,6 +711,7 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
     fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome> {
         Box::pin(async move {
             let mut socket = Socket::<V>::new(request.id.into(), false, None, None);
+            socket.flash = request.flash.clone();
             catch(
                 self.view
                     .mount(&mut socket, request.params, request.session),
@@ -735,7 +749,7 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             let registry = components.into_inner();
             let mut html = String::with_capacity(4096);
             rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
-            Ok(Ok((html, title)))
+            Ok(Ok((html, title, socket.flash.clone())))
         })
     }
 

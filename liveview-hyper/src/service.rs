@@ -10,11 +10,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use liveview_core::{Endpoint, Page, Session};
+use liveview_core::{Endpoint, Page, Session, FLASH_COOKIE};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -128,10 +128,12 @@ impl LiveService {
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/");
+        // A full-page `redirect` carries its flash in a cookie the client set.
+        let flash = cookie(request.headers(), FLASH_COOKIE);
         match self
             .inner
             .endpoint
-            .render_page(path_and_query, Session::default())
+            .render_page_with_flash(path_and_query, Session::default(), flash.as_deref())
             .await
         {
             Ok(Page::Html(html)) => {
@@ -142,6 +144,12 @@ impl LiveService {
                     HeaderValue::from_static("text/html; charset=utf-8"),
                 );
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                if flash.is_some() {
+                    headers.insert(
+                        SET_COOKIE,
+                        HeaderValue::from_static("__phoenix_flash__=; max-age=0; path=/"),
+                    );
+                }
                 response
             }
             Ok(Page::Redirect(location)) => {
@@ -257,6 +265,18 @@ pub async fn serve_with_shutdown(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
 }
 
 fn is_transient(error: &std::io::Error) -> bool {

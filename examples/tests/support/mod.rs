@@ -38,6 +38,25 @@ pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// A GET with a `Cookie` header; returns the status, the lower-cased headers and the body.
+pub async fn get_with_cookie(
+    address: SocketAddr,
+    path: &str,
+    cookie: &str,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (status, head.to_lowercase(), body.to_owned())
+}
+
 /// What the client reads from a dead-rendered page.
 #[derive(Debug, Clone)]
 pub struct Page {
