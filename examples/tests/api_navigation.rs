@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::json;
-use support::{click, form, page, start, Client, Joined};
+use support::{click, form, start, Client, Joined};
 
 #[tokio::test]
 async fn push_patch_pushes_live_patch_then_replies_with_the_diff_of_handle_params() {
