@@ -49,6 +49,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/cards",
         "Cards: stateful live components with their own events",
     ),
+    (
+        "/feed",
+        "Feed: a stream (append, prepend with a limit, update, delete, reset)",
+    ),
 ];
 
 /// The index view.

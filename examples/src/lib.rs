@@ -9,6 +9,7 @@ pub mod cards;
 pub mod chat;
 pub mod counter;
 pub mod dashboard;
+pub mod feed;
 pub mod hello;
 pub mod index;
 pub mod nav;
@@ -44,6 +45,7 @@ pub fn router() -> Router {
         .live("/table", table::Table)
         .live("/upload", upload::Upload)
         .live("/cards", cards::Cards)
+        .live("/feed", feed::Feed)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key).

@@ -68,7 +68,7 @@ pub use endpoint::{
 };
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path};
-pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered};
+pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{
     self as upload, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile,

@@ -26,12 +26,14 @@
 mod dynamic;
 mod escape;
 pub mod memo;
+mod stream;
 mod text;
 mod tree;
 pub mod wire;
 
 pub use dynamic::IntoDynamic;
 pub use escape::{escape, escape_into, Raw};
+pub use stream::{Stream, StreamOps};
 pub use text::Text;
 pub use tree::{hash_key, Comprehension, Dynamic, Rendered, RowKey, Template};
 

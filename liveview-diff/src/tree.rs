@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use crate::escape::escape;
+use crate::stream::StreamOps;
 use crate::text::Text;
 
 /// The static parts of one template: `statics.len() == dynamics + 1`.
@@ -192,6 +193,8 @@ pub struct Comprehension {
     keys: Option<Vec<RowKey>>,
     /// Whether some row holds a nested node or comprehension (else rows are only text).
     nested: bool,
+    /// For a stream: this render's operations (the rows are this render's items only).
+    stream: Option<Box<StreamOps>>,
 }
 
 #[derive(Debug, Clone)]
@@ -224,7 +227,22 @@ impl Comprehension {
             len: 0,
             keys: None,
             nested: false,
+            stream: None,
         }
+    }
+
+    /// Creates the comprehension of one render of a stream: its rows are the items inserted
+    /// since the last render, `ops` its inserts, deletes and reset (see [`crate::Stream`]).
+    pub fn stream(template: &'static Template, ops: StreamOps, rows: usize) -> Self {
+        Self {
+            stream: Some(Box::new(ops)),
+            ..Self::new(template, rows)
+        }
+    }
+
+    /// The stream operations, for a stream's comprehension.
+    pub fn stream_ops(&self) -> Option<&StreamOps> {
+        self.stream.as_deref()
     }
 
     /// Creates an empty, keyed comprehension with room for `rows` rows.
@@ -247,6 +265,7 @@ impl Comprehension {
             len: 0,
             keys: Some(Vec::with_capacity(rows)),
             nested: false,
+            stream: None,
         }
     }
 

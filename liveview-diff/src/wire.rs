@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use crate::stream::StreamOps;
 use crate::tree::{Comprehension, Dynamic, Rendered, RowKey, Template};
 
 /// Writes the full rendered tree (the join payload's `rendered`) as a JSON object.
@@ -335,7 +336,46 @@ fn write_list_full(list: &Comprehension, w: &mut Writer<'_>) {
         w.push(b',');
     }
     write_count(list.len(), false, w.out);
-    w.extend(b"}}");
+    w.push(b'}');
+    if let Some(ops) = list.stream_ops() {
+        write_stream_ops(ops, w.out);
+    }
+    w.push(b'}');
+}
+
+/// Writes `,"stream":[ref, [[dom_id, at, limit, update_only], ...], [deletes], reset?]`.
+fn write_stream_ops(ops: &StreamOps, out: &mut Vec<u8>) {
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(b",\"stream\":[");
+    write_json_str(&ops.reference, out);
+    out.extend_from_slice(b",[");
+    for (index, (dom_id, at, limit, update_only)) in ops.inserts.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        write_json_str(dom_id, out);
+        out.push(b',');
+        out.extend_from_slice(buf.format(*at).as_bytes());
+        out.push(b',');
+        match limit {
+            Some(limit) => out.extend_from_slice(buf.format(*limit).as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(if *update_only { b",true]" } else { b",false]" });
+    }
+    out.extend_from_slice(b"],[");
+    for (index, dom_id) in ops.deletes.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_json_str(dom_id, out);
+    }
+    out.push(b']');
+    if ops.reset {
+        out.extend_from_slice(b",true");
+    }
+    out.push(b']');
 }
 
 fn write_row_full(row: &[Dynamic], w: &mut Writer<'_>) {
@@ -422,6 +462,15 @@ fn diff_object(w: &mut Writer<'_>, members: impl FnOnce(&mut Writer<'_>) -> bool
 }
 
 fn diff_list(old: &Comprehension, new: &Comprehension, w: &mut Writer<'_>) -> bool {
+    if let Some(ops) = new.stream_ops() {
+        // The client keeps no stream items in its tree (it resets them to none after each
+        // render): a render with operations sends them all, one without sends nothing.
+        if ops.is_empty() && new.is_empty() {
+            return false;
+        }
+        write_list_full(new, w);
+        return true;
+    }
     let mark = w.mark();
     w.extend(b"{\"k\":{");
     let mut entries = Entries { w, wrote: false };

@@ -21,6 +21,8 @@ pub(crate) enum Node {
     Match(MatchNode),
     /// `@for pat in expr { body }`
     For(ForNode),
+    /// `@stream pat in expr { body }`: one render of a `Stream`.
+    Stream(StreamNode),
     /// `@let pat = expr;`
     Let(LetNode),
 }
@@ -86,6 +88,13 @@ pub(crate) struct ForNode {
     pub(crate) key: Option<Expr>,
     /// `memo = expr`: rows with the same key and memo are not rendered again.
     pub(crate) memo: Option<Expr>,
+    pub(crate) body: Vec<Node>,
+}
+
+/// `@stream (dom_id, item) in &state.items { body }`.
+pub(crate) struct StreamNode {
+    pub(crate) pat: Pat,
+    pub(crate) expr: Expr,
     pub(crate) body: Vec<Node>,
 }
 
@@ -168,6 +177,7 @@ fn parse_directive(input: ParseStream<'_>) -> syn::Result<Node> {
     match keyword.to_string().as_str() {
         "if" => parse_if(input).map(Node::If),
         "for" => parse_for(input).map(Node::For),
+        "stream" => parse_stream(input).map(Node::Stream),
         "match" => parse_match(input).map(Node::Match),
         "let" => parse_let(input).map(Node::Let),
         "else" => Err(syn::Error::new(
@@ -176,7 +186,7 @@ fn parse_directive(input: ParseStream<'_>) -> syn::Result<Node> {
         )),
         other => Err(syn::Error::new(
             keyword.span(),
-            format!("unknown directive `@{other}`: expected `@if`, `@for`, `@match` or `@let`"),
+            format!("unknown directive `@{other}`: expected `@if`, `@for`, `@stream`, `@match` or `@let`"),
         )),
     }
 }
@@ -275,6 +285,17 @@ fn parse_for(input: ParseStream<'_>) -> syn::Result<ForNode> {
         memo,
         body,
     })
+}
+
+fn parse_stream(input: ParseStream<'_>) -> syn::Result<StreamNode> {
+    let pat = Pat::parse_multi_with_leading_vert(input)?;
+    if !input.peek(Token![in]) {
+        return Err(input.error("expected `in` after the `@stream` pattern"));
+    }
+    input.parse::<Token![in]>()?;
+    let expr = Expr::parse_without_eager_brace(input)?;
+    let body = parse_body(input, "the `@stream` expression")?;
+    Ok(StreamNode { pat, expr, body })
 }
 
 fn parse_match(input: ParseStream<'_>) -> syn::Result<MatchNode> {

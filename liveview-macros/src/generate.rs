@@ -3,7 +3,9 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ast::{Attr, Element, Else, ForNode, IfChain, IfCond, MatchNode, Node, VOID_ELEMENTS};
+use crate::ast::{
+    Attr, Element, Else, ForNode, IfChain, IfCond, MatchNode, Node, StreamNode, VOID_ELEMENTS,
+};
 
 /// Generates the expression of type `path::Rendered` for the root template.
 pub(crate) fn root(path: TokenStream, nodes: &[Node]) -> TokenStream {
@@ -228,6 +230,10 @@ impl Gen {
                 let expr = self.for_node(node);
                 template.slot(items, expr);
             }
+            Node::Stream(node) => {
+                let expr = self.stream_node(node);
+                template.slot(items, expr);
+            }
             Node::Let(node) => {
                 let (pat, expr) = (&node.pat, &node.expr);
                 let statement = match &node.ty {
@@ -334,6 +340,31 @@ impl Gen {
     }
 
     /// A block expression of type `Dynamic` holding the comprehension of a `@for`.
+    fn stream_node(&self, node: &StreamNode) -> TokenStream {
+        let path = &self.path;
+        let Compiled {
+            declaration,
+            arity,
+            items,
+        } = self.compile(&node.body);
+        let (pat, expr) = (&node.pat, &node.expr);
+        let ops = local("__lv_ops");
+        let entries = local("__lv_entries");
+        let list = local("__lv_list");
+        let row = local("__lv_row");
+        let values = self.collect(&items, |values| quote!([#(#values),*]));
+        quote! {{
+            #declaration
+            let (#ops, #entries) = #path::Stream::take(#expr);
+            let mut #list = #path::Comprehension::stream(&__LV_TEMPLATE, #ops, #entries.len());
+            for #pat in #entries {
+                let #row: [#path::Dynamic; #arity] = #values;
+                #list.push_row(#row);
+            }
+            #path::__private::IntoDynamic::into_dynamic(#list)
+        }}
+    }
+
     fn for_node(&self, node: &ForNode) -> TokenStream {
         let path = &self.path;
         let Compiled {

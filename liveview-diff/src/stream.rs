@@ -1,0 +1,187 @@
+//! Streams: collections rendered into the page but not kept on the server (Phoenix's
+//! `stream/4`). Each render sends only the items inserted since the last one, plus deletions;
+//! the client keeps the items in the DOM (`phx-update="stream"`).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Mutex;
+
+/// A stream of items of type `T` in a view's state.
+///
+/// Insert, update and delete items in event handlers; render it with
+/// `@stream (dom_id, item) in &state.items { li id=(dom_id) { ... } }` inside an element with
+/// `phx-update="stream"` and a DOM id. Each render takes the pending operations, so the server
+/// holds no items once they are rendered: memory stays flat however many items pass.
+///
+/// ```
+/// use liveview_diff::{html, Stream};
+///
+/// struct Message { id: u32, text: String }
+/// let mut messages = Stream::new("messages", |m: &Message| format!("messages-{}", m.id));
+/// messages.insert(Message { id: 1, text: "hello".into() });
+/// let page = html! {
+///     ul #messages phx-update="stream" {
+///         @stream (dom_id, message) in &messages { li id=(dom_id) { (message.text) } }
+///     }
+/// };
+/// assert_eq!(page.to_html(), r#"<ul id="messages" phx-update="stream"><li id="messages-1">hello</li></ul>"#);
+/// // Rendered items are gone from the server.
+/// let again = html! { ul { @stream (dom_id, m) in &messages { li id=(dom_id) { (m.text) } } } };
+/// assert_eq!(again.to_html(), "<ul></ul>");
+/// ```
+pub struct Stream<T> {
+    name: Cow<'static, str>,
+    dom_id: fn(&T) -> String,
+    pending: Mutex<Pending<T>>,
+}
+
+struct Pending<T> {
+    inserts: Vec<(T, Insert)>,
+    deletes: Vec<String>,
+    reset: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Insert {
+    at: i64,
+    limit: Option<i64>,
+    update_only: bool,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Self {
+            inserts: Vec::new(),
+            deletes: Vec::new(),
+            reset: false,
+        }
+    }
+}
+
+/// The operations of one render of a stream, as the wire's `"stream"` tuple carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamOps {
+    /// The stream's reference (its name), stamped by the client on item elements.
+    pub reference: Cow<'static, str>,
+    /// `(dom_id, at, limit, update_only)` per inserted or updated item.
+    pub inserts: Vec<(String, i64, Option<i64>, bool)>,
+    /// DOM ids of deleted items.
+    pub deletes: Vec<String>,
+    /// Remove every existing item first.
+    pub reset: bool,
+}
+
+impl StreamOps {
+    /// Whether there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.deletes.is_empty() && !self.reset
+    }
+}
+
+impl<T> Stream<T> {
+    /// A stream named `name` (unique within its view) whose items get their DOM id from `dom_id`.
+    pub fn new(name: impl Into<Cow<'static, str>>, dom_id: fn(&T) -> String) -> Self {
+        Self {
+            name: name.into(),
+            dom_id,
+            pending: Mutex::new(Pending::default()),
+        }
+    }
+
+    fn pending(&mut self) -> &mut Pending<T> {
+        self.pending
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends `item` (or updates it in place if its DOM id is already on the page).
+    pub fn insert(&mut self, item: T) -> &mut Self {
+        self.insert_at(item, -1, None)
+    }
+
+    /// Inserts `item` at index `at` (`-1` appends, `0` prepends), keeping at most `limit`
+    /// items (positive: the first ones, negative: the last ones).
+    pub fn insert_at(&mut self, item: T, at: i64, limit: Option<i64>) -> &mut Self {
+        let insert = Insert {
+            at,
+            limit,
+            update_only: false,
+        };
+        self.pending().inserts.push((item, insert));
+        self
+    }
+
+    /// Re-renders `item` only if its DOM id is already on the page.
+    pub fn update(&mut self, item: T) -> &mut Self {
+        let insert = Insert {
+            at: -1,
+            limit: None,
+            update_only: true,
+        };
+        self.pending().inserts.push((item, insert));
+        self
+    }
+
+    /// Appends every item.
+    pub fn extend(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
+        for item in items {
+            self.insert(item);
+        }
+        self
+    }
+
+    /// Removes `item` from the page.
+    pub fn delete(&mut self, item: &T) -> &mut Self {
+        let dom_id = (self.dom_id)(item);
+        self.delete_by_dom_id(dom_id)
+    }
+
+    /// Removes the item with this DOM id from the page.
+    pub fn delete_by_dom_id(&mut self, dom_id: impl Into<String>) -> &mut Self {
+        self.pending().deletes.push(dom_id.into());
+        self
+    }
+
+    /// Removes every item from the page, then inserts `items`.
+    pub fn reset(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
+        let pending = self.pending();
+        pending.inserts.clear();
+        pending.deletes.clear();
+        pending.reset = true;
+        self.extend(items)
+    }
+
+    /// Takes the pending operations and items, for rendering (used by `@stream`).
+    #[doc(hidden)]
+    pub fn take(&self) -> (StreamOps, Vec<(String, T)>) {
+        let pending = {
+            let mut guard = self
+                .pending
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            std::mem::take(&mut *guard)
+        };
+        let mut inserts = Vec::with_capacity(pending.inserts.len());
+        let mut items = Vec::with_capacity(pending.inserts.len());
+        for (item, insert) in pending.inserts {
+            let dom_id = (self.dom_id)(&item);
+            inserts.push((dom_id.clone(), insert.at, insert.limit, insert.update_only));
+            items.push((dom_id, item));
+        }
+        let ops = StreamOps {
+            reference: self.name.clone(),
+            inserts,
+            deletes: pending.deletes,
+            reset: pending.reset,
+        };
+        (ops, items)
+    }
+}
+
+impl<T> fmt::Debug for Stream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
