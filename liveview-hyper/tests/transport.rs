@@ -187,3 +187,76 @@ async fn assets_are_served_without_path_traversal() {
     let page = raw_get(address, "/").await;
     assert!(page.starts_with("HTTP/1.1 200") && page.contains("<p>hello</p>"));
 }
+
+#[tokio::test]
+async fn silent_sockets_are_closed_after_the_idle_timeout() {
+    let mut config = Config::default();
+    config.idle_timeout = Duration::from_millis(300);
+    let service = LiveService::new(endpoint(config));
+    let (address, _stop, _server) = start(service.clone()).await;
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // Heartbeats keep it open.
+    for i in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let frame = format!(r#"[null,"{i}","phoenix","heartbeat",{{}}]"#);
+        socket.send(Message::text(frame)).await.unwrap();
+        assert!(matches!(socket.next().await, Some(Ok(Message::Text(_)))));
+    }
+    // Silence closes it with 1001, and the server forgets the connection.
+    let close = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| frame.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed after the idle timeout");
+    assert_eq!(close, Some(CloseCode::Away));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        service.open_connections(),
+        0,
+        "no connection is left behind"
+    );
+}
+
+#[tokio::test]
+async fn clients_that_stop_reading_are_disconnected() {
+    let mut config = Config::default();
+    config.write_timeout = Duration::from_millis(300);
+    config.max_messages_per_second = 1_000_000;
+    config.message_burst = 1_000_000;
+    let service = LiveService::new(endpoint(config));
+    let (address, _stop, _server) = start(service.clone()).await;
+    let url = format!("ws://{address}/live/websocket?vsn=2.0.0");
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (mut sink, stream) = socket.split();
+    // Send heartbeats without ever reading a reply, until the server stops taking them.
+    let flood = tokio::spawn(async move {
+        let frame = r#"[null,"1","phoenix","heartbeat",{}]"#;
+        for _ in 0..2_000_000 {
+            let sent =
+                tokio::time::timeout(Duration::from_secs(2), sink.send(Message::text(frame))).await;
+            if !matches!(sent, Ok(Ok(()))) {
+                break;
+            }
+        }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if service.open_connections() == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled socket was not closed"
+        );
+    }
+    flood.abort();
+    drop(stream);
+}
