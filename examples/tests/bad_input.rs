@@ -204,10 +204,16 @@ impl RawSocket {
             .expect("a frame or the end of the stream within 5 s")
     }
 
-    /// Asserts the server sends exactly a close frame without a status code, then ends the
-    /// stream.
-    async fn assert_closed_without_status(&mut self) {
-        assert_eq!(self.read_frame().await, Some((0x8, Vec::new())));
+    /// Asserts the server sends exactly a close frame with status `code` (RFC 6455 §7.4.1), then
+    /// ends the stream.
+    async fn assert_closed_with(&mut self, code: u16) {
+        let (opcode, payload) = self.read_frame().await.expect("a close frame");
+        assert_eq!(opcode, 0x8, "a close frame");
+        assert_eq!(
+            payload.get(..2),
+            Some(&code.to_be_bytes()[..]),
+            "close code {code}"
+        );
         assert_eq!(
             self.read_frame().await,
             None,
@@ -323,7 +329,7 @@ async fn invalid_utf8_in_a_text_frame_closes_that_socket() {
     );
     // Text frames must be UTF-8 (RFC 6455 §5.6): tungstenite refuses the message.
     raw.send_frame(0x1, 4, &[b'[', 0xff, 0xfe, b']']).await;
-    raw.assert_closed_without_status().await;
+    raw.assert_closed_with(1007).await;
     assert_heartbeat(&mut healthy).await;
     assert_server_works(address).await;
 }
@@ -337,11 +343,11 @@ async fn frames_over_the_max_size_close_that_socket() {
     let mut raw = RawSocket::open(address).await;
     raw.send_frame(0x1, MAX_FRAME_BYTES as u64 + 1, b"[null,\"1\"")
         .await;
-    raw.assert_closed_without_status().await;
+    raw.assert_closed_with(1009).await;
     // A binary one too.
     let mut raw = RawSocket::open(address).await;
     raw.send_frame(0x2, 1 << 40, &[0; 16]).await;
-    raw.assert_closed_without_status().await;
+    raw.assert_closed_with(1009).await;
 
     // A real oversized message, sent whole: the server stops reading at its header, so the
     // rest is unread when it closes, and the kernel may reset the connection before the
@@ -353,7 +359,10 @@ async fn frames_over_the_max_size_close_that_socket() {
     );
     let _ = bad.socket.send(Message::text(huge)).await;
     let end = ended(&mut bad).await;
-    assert!(matches!(end, Ended::Close(None) | Ended::Reset), "{end:?}");
+    assert!(
+        matches!(&end, Ended::Close(Some((1009, _))) | Ended::Reset),
+        "{end:?}"
+    );
 
     // Exactly at the limit is accepted.
     let mut fits = client(address).await;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use liveview_pubsub::{LocalPubSub, PubSub};
 
 use crate::router::Router;
-use crate::runtime::{Connection, DeadRender, Outbound};
+use crate::runtime::{ChannelTransport, Connection, DeadRender, Outbound, Transport};
 use crate::socket::Flash;
 use crate::token::{random_id, Signer, WeakSecret};
 use crate::view::{Session, Url};
@@ -353,7 +353,21 @@ impl Endpoint {
         self: &Arc<Self>,
         connect_params: &str,
     ) -> (Connection, mpsc::Receiver<Outbound>) {
-        Connection::new(self.clone(), connect_params)
+        let _ = connect_params;
+        let (out, rx) = mpsc::channel(self.config.outbound_queue);
+        let connection = Connection::new(self.clone(), Arc::new(ChannelTransport(out)));
+        (connection, rx)
+    }
+
+    /// Accepts a new client socket whose frames go to `transport` (written directly by the
+    /// views' tasks, without a writer task in between).
+    pub fn connect_with(
+        self: &Arc<Self>,
+        connect_params: &str,
+        transport: Arc<dyn Transport>,
+    ) -> Connection {
+        let _ = connect_params;
+        Connection::new(self.clone(), transport)
     }
 }
 

@@ -74,7 +74,10 @@ pub use liveview_upload::{
     self as upload, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile,
 };
 pub use router::Router;
-pub use runtime::{Connection, ConnectionError, Outbound};
+pub use runtime::{
+    ChannelTransport, Connection, ConnectionError, Outbound, Transport, TransportClosed,
+    TransportFuture,
+};
 pub use socket::{Flash, Socket, UploadedEntries, Uploads};
 pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
 pub use view::{LiveView, Meta, Params, Session, Url, ViewError, ViewResult};

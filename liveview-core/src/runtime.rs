@@ -52,6 +52,36 @@ pub enum Outbound {
     },
 }
 
+/// Where a connection's frames go: implemented by transports (`liveview-hyper` writes them
+/// straight to its WebSocket). View tasks call it directly, so a reply costs no extra task hop.
+///
+/// `send` must deliver frames in the order of its calls for one caller, may apply backpressure
+/// by waiting, and fails once the socket is gone (later frames are dropped).
+pub trait Transport: Send + Sync + 'static {
+    /// Sends one frame.
+    fn send(&self, frame: Outbound) -> TransportFuture<'_>;
+}
+
+/// The future returned by [`Transport::send`].
+pub type TransportFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), TransportClosed>> + Send + 'a>>;
+
+/// The socket behind a [`Transport`] is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the transport is closed")]
+pub struct TransportClosed;
+
+/// A [`Transport`] into a bounded channel, for transports that write from a task of their own
+/// (and for tests): see [`Endpoint::connect`].
+#[derive(Debug, Clone)]
+pub struct ChannelTransport(pub mpsc::Sender<Outbound>);
+
+impl Transport for ChannelTransport {
+    fn send(&self, frame: Outbound) -> TransportFuture<'_> {
+        Box::pin(async move { self.0.send(frame).await.map_err(|_| TransportClosed) })
+    }
+}
+
 /// Why a connection must be closed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -73,7 +103,7 @@ pub struct Connection {
     endpoint: Arc<Endpoint>,
     channels: HashMap<String, Channel>,
     uploads: HashMap<String, UploadChannel>,
-    out: mpsc::Sender<Outbound>,
+    out: Arc<dyn Transport>,
     rate: TokenBucket,
 }
 
@@ -111,8 +141,11 @@ impl TokenBucket {
 
 struct Channel {
     join_ref: String,
-    tx: mpsc::Sender<ChannelMsg>,
+    tx: Mailbox,
 }
+
+/// A view task's mailbox (messages are boxed so that the channel's slots stay small).
+pub(crate) type Mailbox = mpsc::Sender<Box<ChannelMsg>>;
 
 /// Messages from the connection to a view task.
 pub(crate) enum ChannelMsg {
@@ -151,7 +184,7 @@ struct UploadChannel {
     join_ref: String,
     writer: Option<EntryWriter>,
     cancelled: Arc<AtomicBool>,
-    view: mpsc::Sender<ChannelMsg>,
+    view: Mailbox,
     config_ref: String,
     entry_ref: String,
 }
@@ -171,25 +204,18 @@ struct JoinPayload {
 }
 
 impl Connection {
-    pub(crate) fn new(
-        endpoint: Arc<Endpoint>,
-        _connect_params: &str,
-    ) -> (Self, mpsc::Receiver<Outbound>) {
-        let (out, rx) = mpsc::channel(endpoint.config.outbound_queue);
+    pub(crate) fn new(endpoint: Arc<Endpoint>, transport: Arc<dyn Transport>) -> Self {
         let rate = TokenBucket::new(
             endpoint.config.max_messages_per_second,
             endpoint.config.message_burst,
         );
-        (
-            Self {
-                endpoint,
-                channels: HashMap::new(),
-                uploads: HashMap::new(),
-                rate,
-                out,
-            },
-            rx,
-        )
+        Self {
+            endpoint,
+            channels: HashMap::new(),
+            uploads: HashMap::new(),
+            rate,
+            out: transport,
+        }
     }
 
     /// Handles one text frame from the client. An `Err` means the socket must be closed.
@@ -295,7 +321,7 @@ impl Connection {
                 payload,
             },
         };
-        let msg = match channel.tx.try_send(msg) {
+        let msg = match channel.tx.try_send(Box::new(msg)) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(msg)) => {
                 // The view is not keeping up: refuse this message, keep the connection.
@@ -305,7 +331,7 @@ impl Connection {
                     encode_error_reply(Some(&join_ref), msg_ref_of(&msg), &topic, "overloaded");
                 return self.send(reply).await;
             }
-            Err(mpsc::error::TrySendError::Closed(msg)) => msg,
+            Err(mpsc::error::TrySendError::Closed(msg)) => *msg,
         };
         {
             // The view ended (crashed, redirected): forget it.
@@ -420,7 +446,7 @@ impl Connection {
         let route = route.to_owned();
         let view = view.clone();
         if let Some(old) = self.channels.remove(&topic) {
-            let _ = old.tx.try_send(ChannelMsg::Shutdown);
+            let _ = old.tx.try_send(Box::new(ChannelMsg::Shutdown));
         }
         let tx = view.join(Join {
             endpoint: self.endpoint.clone(),
@@ -506,7 +532,7 @@ impl Connection {
                             let view = channel.view.clone();
                             // Queued before the chunk reply, so the view has the file before
                             // the client's final `progress` event arrives.
-                            let _ = view.send(done).await;
+                            let _ = view.send(Box::new(done)).await;
                         }
                         self.send(encode_empty_reply(
                             Some(&join_ref),
@@ -574,11 +600,11 @@ impl Connection {
             .tx
             .clone();
         let (reply, answer) = oneshot::channel();
-        view.send(ChannelMsg::RegisterUpload {
+        view.send(Box::new(ChannelMsg::RegisterUpload {
             config_ref: claims.config_ref.clone(),
             entry_ref: claims.entry_ref.clone(),
             reply,
-        })
+        }))
         .await
         .map_err(|_| UploadError::InvalidToken)?;
         let (writer, cancelled) = answer.await.map_err(|_| UploadError::InvalidToken)??;
@@ -617,7 +643,7 @@ fn write_chunk(
 impl Drop for Connection {
     fn drop(&mut self) {
         for channel in self.channels.values() {
-            let _ = channel.tx.try_send(ChannelMsg::Shutdown);
+            let _ = channel.tx.try_send(Box::new(ChannelMsg::Shutdown));
         }
     }
 }
@@ -672,7 +698,7 @@ pub(crate) struct Join {
     session: Session,
     csrf: String,
     flash: Flash,
-    out: mpsc::Sender<Outbound>,
+    out: Arc<dyn Transport>,
 }
 
 /// What a dead render needs.
@@ -694,7 +720,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A live view with its types erased, as the router stores it.
 pub(crate) trait ErasedView: Send + Sync + 'static {
     fn dead_render<'a>(&'a self, request: DeadRender<'a>) -> BoxFuture<'a, DeadOutcome>;
-    fn join(self: Arc<Self>, join: Join) -> mpsc::Sender<ChannelMsg>;
+    fn join(self: Arc<Self>, join: Join) -> Mailbox;
 }
 
 pub(crate) struct ViewEntry<V> {
@@ -753,7 +779,7 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
         })
     }
 
-    fn join(self: Arc<Self>, join: Join) -> mpsc::Sender<ChannelMsg> {
+    fn join(self: Arc<Self>, join: Join) -> Mailbox {
         let (tx, inbox) = mpsc::channel(join.endpoint.config.view_queue);
         tokio::spawn(ViewTask::run(self, join, inbox));
         tx
@@ -815,7 +841,7 @@ struct ViewTask<V: LiveView> {
     route: String,
     url: Url,
     csrf: String,
-    out: mpsc::Sender<Outbound>,
+    out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
     /// A reusable buffer for diffs.
@@ -827,7 +853,7 @@ struct ViewTask<V: LiveView> {
 }
 
 impl<V: LiveView> ViewTask<V> {
-    async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<ChannelMsg>) {
+    async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<Box<ChannelMsg>>) {
         let (info_tx, mut infos) = mpsc::unbounded_channel();
         let parent_tx = info_tx.clone();
         let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
@@ -857,18 +883,20 @@ impl<V: LiveView> ViewTask<V> {
         };
         let span = tracing::debug_span!("view", topic = %task.topic, route = %task.route);
         let _ = &span;
-        if !task.mount(join.msg_ref, &join.params, &join.session).await {
+        if !Box::pin(task.mount(join.msg_ref, &join.params, &join.session)).await {
             return;
         }
         tracing::debug!(topic = %task.topic, route = %task.route, "joined");
         loop {
             let outcome = tokio::select! {
                 biased;
-                msg = inbox.recv() => match msg {
+                // Turns are boxed: an idle view's task then holds only the small loop state,
+                // not the largest callback's.
+                msg = inbox.recv() => match msg.map(|msg| *msg) {
                     Some(ChannelMsg::Shutdown) | None => break,
-                    Some(msg) => task.handle(msg).await,
+                    Some(msg) => Box::pin(task.handle(msg)).await,
                 },
-                Some(info) = infos.recv() => task.handle_info(info).await,
+                Some(info) = infos.recv() => Box::pin(task.handle_info(info)).await,
             };
             match outcome {
                 Ok(Flow::Continue) => {}
@@ -1653,7 +1681,7 @@ impl Connection {
     }
 }
 
-async fn send(out: &mpsc::Sender<Outbound>, frame: String) {
-    // The receiver is gone only when the transport is closing.
+async fn send(out: &Arc<dyn Transport>, frame: String) {
+    // A transport fails only when the socket is closing: the frame has nowhere to go.
     let _ = out.send(Outbound::Text(frame)).await;
 }

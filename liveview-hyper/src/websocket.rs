@@ -12,11 +12,16 @@ use hyper::header::{
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use liveview_core::{Endpoint, Outbound};
-use tokio::sync::{oneshot, watch};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::stream::SplitSink;
+use liveview_core::{Transport, TransportClosed, TransportFuture};
+use tokio::sync::{watch, Mutex, Notify};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::service::text;
@@ -55,7 +60,7 @@ pub(crate) fn upgrade<B>(
             Ok(upgraded) => {
                 let max = endpoint.config().max_frame_bytes;
                 let config = WebSocketConfig::default()
-                    .read_buffer_size(4 * 1024)
+                    .read_buffer_size(1024)
                     .write_buffer_size(0)
                     .max_message_size(Some(max))
                     .max_frame_size(Some(max));
@@ -124,6 +129,68 @@ fn same_origin<B>(request: &Request<B>) -> bool {
     origin_host.eq_ignore_ascii_case(host)
 }
 
+/// The write half of a socket, shared by the connection and its views' tasks: each frame is
+/// written (and flushed) by the task that produced it, under a lock. A write blocked for
+/// longer than `write_timeout` (a client that stopped reading) marks the socket stalled, which
+/// makes the read loop close it: a slow consumer holds at most one frame per writer.
+struct SocketTransport<S> {
+    sink: Mutex<SplitSink<WebSocketStream<S>, Message>>,
+    write_timeout: Duration,
+    closed: AtomicBool,
+    stalled: Notify,
+}
+
+impl<S> SocketTransport<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    async fn write(&self, message: Message) -> Result<(), TransportClosed> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(TransportClosed);
+        }
+        let mut sink = self.sink.lock().await;
+        match tokio::time::timeout(self.write_timeout, sink.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => {
+                self.fail();
+                Err(TransportClosed)
+            }
+            Err(_) => {
+                tracing::warn!(target: "liveview::rejection", "client stopped reading: closing socket");
+                self.fail();
+                Err(TransportClosed)
+            }
+        }
+    }
+
+    fn fail(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.stalled.notify_one();
+    }
+}
+
+impl<S> Transport for SocketTransport<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    fn send(&self, frame: Outbound) -> TransportFuture<'_> {
+        Box::pin(async move {
+            match frame {
+                Outbound::Text(text) => self.write(Message::text(text)).await,
+                Outbound::Close { code, reason } => {
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    };
+                    let result = self.write(Message::Close(Some(frame))).await;
+                    self.closed.store(true, Ordering::Release);
+                    result
+                }
+            }
+        })
+    }
+}
+
 async fn run<S>(
     endpoint: Arc<Endpoint>,
     socket: WebSocketStream<S>,
@@ -133,46 +200,19 @@ async fn run<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let idle = endpoint.config().idle_timeout;
-    let write_timeout = endpoint.config().write_timeout;
-    let (mut connection, mut outbound) = endpoint.connect(query);
-    let (mut sink, mut stream) = socket.split();
-    let (stalled_tx, mut stalled) = oneshot::channel::<()>();
-    tracing::debug!("socket connected");
-    // Writing runs in its own task so that a view waiting on a full outbound queue never
-    // blocks the reader (and the reader waiting on a view never blocks writing). A client that
-    // stops reading fills its TCP window, then the bounded outbound queue; a write blocked for
-    // longer than `write_timeout` closes the socket, so a slow consumer holds bounded memory.
-    let writer = tokio::spawn(async move {
-        while let Some(frame) = outbound.recv().await {
-            let message = match frame {
-                Outbound::Text(text) => Message::text(text),
-                Outbound::Close { code, reason } => {
-                    let frame = CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: reason.into(),
-                    };
-                    let _ =
-                        tokio::time::timeout(write_timeout, sink.send(Message::Close(Some(frame))))
-                            .await;
-                    break;
-                }
-            };
-            match tokio::time::timeout(write_timeout, sink.send(message)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break,
-                Err(_) => {
-                    tracing::warn!(target: "liveview::rejection", "client stopped reading: closing socket");
-                    let _ = stalled_tx.send(());
-                    return;
-                }
-            }
-        }
-        let _ = tokio::time::timeout(write_timeout, sink.close()).await;
+    let (sink, mut stream) = socket.split();
+    let transport = Arc::new(SocketTransport {
+        sink: Mutex::new(sink),
+        write_timeout: endpoint.config().write_timeout,
+        closed: AtomicBool::new(false),
+        stalled: Notify::new(),
     });
+    let mut connection = endpoint.connect_with(query, transport.clone());
+    tracing::debug!("socket connected");
     loop {
         let read = tokio::select! {
             biased;
-            _ = &mut stalled => break,
+            _ = transport.stalled.notified() => break,
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
                     connection.close(1001, "server shutting down").await;
@@ -185,7 +225,20 @@ async fn run<S>(
         let message = match read {
             Ok(Some(Ok(message))) => message,
             Ok(Some(Err(error))) => {
-                tracing::debug!(%error, "socket read failed");
+                // Tell the client why where the protocol has a code for it (RFC 6455 §7.4.1).
+                let code = match &error {
+                    WsError::Capacity(_) => Some(1009),
+                    WsError::Utf8(_) => Some(1007),
+                    WsError::Protocol(_) => Some(1002),
+                    _ => None,
+                };
+                match code {
+                    Some(code) => {
+                        tracing::warn!(target: "liveview::rejection", %error, "closing socket");
+                        connection.close(code, &error.to_string()).await;
+                    }
+                    None => tracing::debug!(%error, "socket read failed"),
+                }
                 break;
             }
             Ok(None) => break,
@@ -195,9 +248,10 @@ async fn run<S>(
                 break;
             }
         };
+        // Boxed: the idle read loop then does not hold the largest frame handler's state.
         let result = match message {
-            Message::Text(text) => connection.handle_text(text.as_str()).await,
-            Message::Binary(data) => connection.handle_binary(data).await,
+            Message::Text(text) => Box::pin(connection.handle_text(text.as_str())).await,
+            Message::Binary(data) => Box::pin(connection.handle_binary(data)).await,
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };
@@ -207,9 +261,12 @@ async fn run<S>(
             break;
         }
     }
+    // Ends the views; then the socket closes once the last reference to its write half goes.
     drop(connection);
-    if tokio::time::timeout(write_timeout, writer).await.is_err() {
-        tracing::debug!("writer did not finish in time");
+    transport.closed.store(true, Ordering::Release);
+    if let Ok(mut sink) = tokio::time::timeout(transport.write_timeout, transport.sink.lock()).await
+    {
+        let _ = tokio::time::timeout(transport.write_timeout, sink.close()).await;
     }
     tracing::debug!("socket closed");
 }
