@@ -6,9 +6,9 @@ mod support;
 use std::sync::atomic::Ordering;
 
 use examples::chat::Chat;
-use liveview_core::Router;
+use liveview_core::{Config, Endpoint, Router};
 use serde_json::json;
-use support::{form, start_router, Joined};
+use support::{form, start_endpoint, Joined};
 
 const MESSAGES: u64 = 10_000;
 
@@ -16,7 +16,16 @@ const MESSAGES: u64 = 10_000;
 async fn ten_thousand_messages_leave_the_view_holding_nothing() {
     let chat = Chat::default();
     let stats = chat.stats();
-    let address = start_router(Router::new().live("/chat", chat)).await;
+    // 10,000 messages as fast as the server answers: above the default flood limit.
+    let mut config = Config::default();
+    config.max_messages_per_second = 1_000_000;
+    config.message_burst = 1_000_000;
+    let endpoint = Endpoint::builder(Router::new().live("/chat", chat))
+        .random_secret_key()
+        .config(config)
+        .build()
+        .unwrap();
+    let address = start_endpoint(endpoint).await;
     let mut sender = Joined::open(address, "/chat").await;
     let mut watcher = Joined::open(address, "/chat").await;
     assert_eq!(sender.rendered()["0"]["k"], json!({"kc": 0}));
