@@ -256,12 +256,20 @@ pub(crate) fn run(settings: &Settings) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let logs = settings.out.join("logs");
     fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
-    let needed = settings.hold as u64 * 2 + 1000;
+    // Each process (the server, and this one) holds one socket per held view.
+    let needed = settings.hold as u64 + 1000;
+    let mut capped = settings.clone();
     if let Some(limit) = open_file_limit().filter(|&limit| limit < needed) {
+        let hold = (limit.saturating_sub(1000) as usize).max(100);
         eprintln!(
-            "loadgen: warning: the open-file limit is {limit}, {needed} are needed (raise it with `ulimit -n`)"
+            "loadgen: warning: the open-file limit is {limit} (raise it with `ulimit -n`): \
+             holding {hold} views instead of {}",
+            settings.hold
         );
+        capped.hold = hold;
+        capped.hold_js = capped.hold_js.min(hold);
     }
+    let settings = &capped;
     let all = scenarios(settings);
     let mut results: Results = BTreeMap::new();
     for scenario in &all {
