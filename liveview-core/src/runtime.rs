@@ -36,7 +36,7 @@ use crate::protocol::{
 };
 use crate::socket::{Flash, Navigation, Socket};
 use crate::token::{TokenError, UploadTokens};
-use crate::view::{LiveView, Meta, Params, Session, Url};
+use crate::view::{LiveView, Meta, Params, Session, Url, ViewResult};
 
 /// A frame for the transport to write to the client socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -738,21 +738,19 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
         Box::pin(async move {
             let mut socket = Socket::<V>::new(request.id.into(), false, None, None);
             socket.flash = request.flash.clone();
-            catch(
+            callback(
                 self.view
                     .mount(&mut socket, request.params, request.session),
             )
-            .await
-            .and_then(|result| result.map_err(|error| error.to_string()))?;
+            .await?;
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
-            catch(
+            callback(
                 self.view
                     .handle_params(&mut socket, request.url, request.params),
             )
-            .await
-            .and_then(|result| result.map_err(|error| error.to_string()))?;
+            .await?;
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Err(location));
             }
@@ -807,6 +805,13 @@ async fn catch<F: Future>(future: F) -> Result<F::Output, String> {
         }
     })
     .await
+}
+
+/// Runs a view callback: its error or panic becomes an error message.
+async fn callback(future: impl Future<Output = ViewResult>) -> Result<(), String> {
+    catch(future)
+        .await
+        .and_then(|result| result.map_err(|error| error.to_string()))
 }
 
 fn catch_sync<T>(f: impl FnOnce() -> T) -> Result<T, String> {
@@ -933,21 +938,18 @@ impl<V: LiveView> ViewTask<V> {
                 reason,
             )
         };
-        let mounted = catch(self.entry.view.mount(&mut self.socket, params, session))
-            .await
-            .and_then(|result| result.map_err(|error| error.to_string()));
+        let mounted = callback(self.entry.view.mount(&mut self.socket, params, session)).await;
         if let Err(message) = mounted {
             tracing::error!(topic = %self.topic, route = %self.route, %message, "mount failed");
             send(&self.out, refuse(self, "join crashed")).await;
             return false;
         }
-        let params_ok = catch(
-            self.entry
-                .view
-                .handle_params(&mut self.socket, &self.url, params),
-        )
-        .await
-        .and_then(|result| result.map_err(|error| error.to_string()));
+        let params_ok = callback(self.entry.view.handle_params(
+            &mut self.socket,
+            &self.url,
+            params,
+        ))
+        .await;
         if let Err(message) = params_ok {
             tracing::error!(topic = %self.topic, route = %self.route, %message, "handle_params failed");
             send(&self.out, refuse(self, "join crashed")).await;
@@ -1024,8 +1026,9 @@ impl<V: LiveView> ViewTask<V> {
         true
     }
 
-    fn render(&mut self) -> Result<Rendered, Crash> {
-        let meta = Meta {
+    /// What the view's (and its components') render gets.
+    fn meta(&self) -> Meta<'_> {
+        Meta {
             id: self.socket.id(),
             connected: true,
             flash: &self.socket.flash,
@@ -1035,7 +1038,18 @@ impl<V: LiveView> ViewTask<V> {
             components: ComponentScope {
                 registry: Some(&self.components),
             },
-        };
+        }
+    }
+
+    /// Answers `msg_ref` with an error reply; the view goes on.
+    async fn refuse(&mut self, msg_ref: Option<&str>, reason: &str) -> Result<Flow, Crash> {
+        let reply = encode_error_reply(Some(&self.join_ref), msg_ref, &self.topic, reason);
+        send(&self.out, reply).await;
+        Ok(Flow::Continue)
+    }
+
+    fn render(&mut self) -> Result<Rendered, Crash> {
+        let meta = self.meta();
         let view = &self.entry.view;
         let state = self.socket.context();
         // Inside `with_previous`, memoized loop rows whose key and stamp did not change are
@@ -1052,14 +1066,7 @@ impl<V: LiveView> ViewTask<V> {
                     Ok(event) => event,
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed event");
-                        let reply = encode_error_reply(
-                            Some(&self.join_ref),
-                            msg_ref.as_deref(),
-                            &self.topic,
-                            "malformed event",
-                        );
-                        send(&self.out, reply).await;
-                        return Ok(Flow::Continue);
+                        return self.refuse(msg_ref.as_deref(), "malformed event").await;
                     }
                 };
                 if let Some(cid) = event.cid {
@@ -1083,20 +1090,12 @@ impl<V: LiveView> ViewTask<V> {
                         Ok(typed) => typed,
                         Err(error) => {
                             tracing::warn!(target: "liveview::rejection", topic = %self.topic, event = %event.name, %error, "unknown event");
-                            let reply = encode_error_reply(
-                                Some(&self.join_ref),
-                                msg_ref.as_deref(),
-                                &self.topic,
-                                "unknown event",
-                            );
-                            send(&self.out, reply).await;
-                            return Ok(Flow::Continue);
+                            return self.refuse(msg_ref.as_deref(), "unknown event").await;
                         }
                     };
                     let name = event.name;
-                    catch(self.entry.view.handle_event(&mut self.socket, typed))
+                    callback(self.entry.view.handle_event(&mut self.socket, typed))
                         .await
-                        .and_then(|result| result.map_err(|error| error.to_string()))
                         .map_err(|message| Crash(format!("handle_event({name}): {message}")))?;
                 }
                 self.finish_turn(msg_ref, None).await
@@ -1107,14 +1106,9 @@ impl<V: LiveView> ViewTask<V> {
                     url: String,
                 }
                 let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
-                    let reply = encode_error_reply(
-                        Some(&self.join_ref),
-                        msg_ref.as_deref(),
-                        &self.topic,
-                        "malformed live_patch",
-                    );
-                    send(&self.out, reply).await;
-                    return Ok(Flow::Continue);
+                    return self
+                        .refuse(msg_ref.as_deref(), "malformed live_patch")
+                        .await;
                 };
                 let url = Url::parse(&patch.url);
                 match self.endpoint.router.lookup_view(url.path()) {
@@ -1125,13 +1119,12 @@ impl<V: LiveView> ViewTask<V> {
                         self.url = url;
                         self.socket.clear_flash(None);
                         let url = self.url.clone();
-                        catch(
+                        callback(
                             self.entry
                                 .view
                                 .handle_params(&mut self.socket, &url, &params),
                         )
                         .await
-                        .and_then(|result| result.map_err(|error| error.to_string()))
                         .map_err(Crash)?;
                         self.finish_turn(msg_ref, None).await
                     }
@@ -1165,27 +1158,15 @@ impl<V: LiveView> ViewTask<V> {
                     Ok(request) => request,
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed allow_upload");
-                        let reply = encode_error_reply(
-                            Some(&self.join_ref),
-                            msg_ref.as_deref(),
-                            &self.topic,
-                            "malformed allow_upload",
-                        );
-                        send(&self.out, reply).await;
-                        return Ok(Flow::Continue);
+                        return self
+                            .refuse(msg_ref.as_deref(), "malformed allow_upload")
+                            .await;
                     }
                 };
                 let tokens = UploadTokens(&self.endpoint.signer);
                 let id = self.socket.id().to_owned();
                 let Some(config) = self.socket.uploads.by_ref_mut(&request.upload_ref) else {
-                    let reply = encode_error_reply(
-                        Some(&self.join_ref),
-                        msg_ref.as_deref(),
-                        &self.topic,
-                        "unknown upload",
-                    );
-                    send(&self.out, reply).await;
-                    return Ok(Flow::Continue);
+                    return self.refuse(msg_ref.as_deref(), "unknown upload").await;
                 };
                 let preflight = config.preflight(&request.entries, &tokens, &id, request.cid);
                 self.socket.changed = true;
@@ -1215,14 +1196,7 @@ impl<V: LiveView> ViewTask<V> {
                     }
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed progress");
-                        let reply = encode_error_reply(
-                            Some(&self.join_ref),
-                            msg_ref.as_deref(),
-                            &self.topic,
-                            "malformed progress",
-                        );
-                        send(&self.out, reply).await;
-                        Ok(Flow::Continue)
+                        self.refuse(msg_ref.as_deref(), "malformed progress").await
                     }
                 }
             }
@@ -1323,14 +1297,7 @@ impl<V: LiveView> ViewTask<V> {
             Ok(Err(error)) => {
                 self.components.borrow_mut().put_instance(cid, instance);
                 tracing::warn!(target: "liveview::rejection", topic = %self.topic, cid, event = %event.name, %error, "unknown component event");
-                let reply = encode_error_reply(
-                    Some(&self.join_ref),
-                    msg_ref.as_deref(),
-                    &self.topic,
-                    "unknown event",
-                );
-                send(&self.out, reply).await;
-                return Ok(Flow::Continue);
+                return self.refuse(msg_ref.as_deref(), "unknown event").await;
             }
             Ok(Ok(Err(error))) => Err(error.to_string()),
             Err(panic) => Err(panic),
@@ -1342,17 +1309,7 @@ impl<V: LiveView> ViewTask<V> {
             )));
         }
         if instance.changed() {
-            let meta = Meta {
-                id: self.socket.id(),
-                connected: true,
-                flash: &self.socket.flash,
-                csrf_token: &self.csrf,
-                uploads: &self.socket.uploads,
-                myself: None,
-                components: ComponentScope {
-                    registry: Some(&self.components),
-                },
-            };
+            let meta = self.meta();
             let registry = &self.components;
             let rendered = catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
                 .map_err(Crash)?;
@@ -1365,9 +1322,8 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     async fn handle_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
-        catch(self.entry.view.handle_info(&mut self.socket, info))
+        callback(self.entry.view.handle_info(&mut self.socket, info))
             .await
-            .and_then(|result| result.map_err(|error| error.to_string()))
             .map_err(|message| Crash(format!("handle_info: {message}")))?;
         self.finish_turn(None, None).await
     }
@@ -1414,13 +1370,12 @@ impl<V: LiveView> ViewTask<V> {
                     }
                     self.url = url;
                     let url = self.url.clone();
-                    catch(
+                    callback(
                         self.entry
                             .view
                             .handle_params(&mut self.socket, &url, &params),
                     )
                     .await
-                    .and_then(|result| result.map_err(|error| error.to_string()))
                     .map_err(Crash)?;
                 }
                 Navigation::LiveRedirect { to, replace } => {
