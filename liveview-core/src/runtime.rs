@@ -882,12 +882,11 @@ impl<V: LiveView> ViewTask<V> {
             csrf: join.csrf,
             out: join.out,
             last: None,
-            scratch: Vec::with_capacity(256),
+            // Grown by the first diff: an idle view holds no buffer.
+            scratch: Vec::new(),
             upload_flags: HashMap::new(),
             components,
         };
-        let span = tracing::debug_span!("view", topic = %task.topic, route = %task.route);
-        let _ = &span;
         if !Box::pin(task.mount(join.msg_ref, &join.params, &join.session)).await {
             return;
         }
