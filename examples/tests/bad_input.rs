@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::{page, start, Client, Joined};
+use support::{binary_push, page, start, Client, Joined};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -79,22 +79,6 @@ async fn assert_heartbeat(client: &mut Client) {
 /// The exact error reply `[join_ref, ref, topic, "phx_reply", {error, reason}]`.
 fn error_reply(join_ref: Option<&str>, msg_ref: &str, topic: &str, reason: &str) -> Value {
     json!([join_ref, msg_ref, topic, "phx_reply", {"status": "error", "response": {"reason": reason}}])
-}
-
-/// A binary client push (kind 0).
-fn binary_push(join_ref: &str, msg_ref: &str, topic: &str, event: &str, data: &[u8]) -> Vec<u8> {
-    let mut frame = vec![
-        0,
-        join_ref.len() as u8,
-        msg_ref.len() as u8,
-        topic.len() as u8,
-        event.len() as u8,
-    ];
-    for part in [join_ref, msg_ref, topic, event] {
-        frame.extend_from_slice(part.as_bytes());
-    }
-    frame.extend_from_slice(data);
-    frame
 }
 
 // ------------------------------------------------------------------ raw WebSocket

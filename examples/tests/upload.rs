@@ -5,23 +5,8 @@ mod support;
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
-use support::{page, start, Client};
+use support::{binary_push, page, start, Client};
 use tokio_tungstenite::tungstenite::Message;
-
-fn binary_push(join_ref: &str, msg_ref: &str, topic: &str, event: &str, data: &[u8]) -> Vec<u8> {
-    let mut frame = vec![
-        0,
-        join_ref.len() as u8,
-        msg_ref.len() as u8,
-        topic.len() as u8,
-        event.len() as u8,
-    ];
-    for part in [join_ref, msg_ref, topic, event] {
-        frame.extend_from_slice(part.as_bytes());
-    }
-    frame.extend_from_slice(data);
-    frame
-}
 
 fn upload_ref(reply: &str) -> String {
     let marker = "data-phx-upload-ref=\\\"";
@@ -233,19 +218,28 @@ async fn forged_tokens_and_oversized_files_are_refused() {
 #[tokio::test]
 async fn files_of_the_wrong_type_or_size_get_entry_errors() {
     let mut session = joined().await;
-    let entry = json!({"path": "files", "ref": "0", "name": "evil.exe", "type": "application/x-msdownload", "size": 5_000_000});
+    // One file over the 2 MB limit (of an accepted type), one of a type not accepted.
+    let big = json!({"path": "files", "ref": "0", "name": "big.txt", "type": "text/plain", "size": 5_000_000});
+    let exe = json!({"path": "files", "ref": "1", "name": "evil.exe", "type": "application/x-msdownload", "size": 10});
     let payload = json!({
         "type": "form", "event": "validate", "value": "", "meta": {"_target": "files"},
-        "uploads": {session.upload_ref.clone(): [entry]},
+        "uploads": {session.upload_ref.clone(): [big, exe]},
     });
     let (join_ref, topic) = (session.join_ref.clone(), session.topic.clone());
     session
         .client
         .push(Some(&join_ref), &topic, "event", payload)
         .await;
-    let reply = session.client.recv().await.to_string();
+    let diff = &session.client.recv().await[4]["response"]["diff"];
+    let input = diff["0"].as_str().expect("the file input is re-rendered");
     assert!(
-        reply.contains("too_large") || reply.contains("not_accepted"),
-        "{reply}"
+        input.contains(r#"data-phx-error-refs="0,1""#),
+        "both entries are in error: {input}"
     );
+    let rows = &diff["1"]["k"];
+    assert_eq!(rows["kc"], json!(2));
+    assert_eq!(rows["0"]["1"], json!("big.txt"));
+    assert_eq!(rows["0"]["5"]["k"]["0"]["0"], json!("too_large"));
+    assert_eq!(rows["1"]["1"], json!("evil.exe"));
+    assert_eq!(rows["1"]["5"]["k"]["0"]["0"], json!("not_accepted"));
 }

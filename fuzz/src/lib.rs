@@ -235,7 +235,7 @@ pub enum ClientFrame {
 pub fn drive(frames: impl IntoIterator<Item = ClientFrame>) -> Vec<Value> {
     let fixture = fixture();
     fixture.runtime.block_on(async {
-        let (connection, mut outbound) = fixture.endpoint.connect("");
+        let (connection, mut outbound) = fixture.endpoint.connect();
         let drain = tokio::spawn(async move {
             let mut frames = Vec::new();
             while let Some(frame) = outbound.recv().await {

@@ -67,9 +67,11 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Largest accepted WebSocket message (default 1 MiB; upload chunks must fit).
     pub max_frame_bytes: usize,
-    /// Frames queued for a socket before the server stops reading from it (default 256).
+    /// Frames queued for a socket by [`Endpoint::connect`]'s channel (default 256). Transports
+    /// that write directly ([`Endpoint::connect_with`]) queue nothing.
     pub outbound_queue: usize,
-    /// Messages queued for one view before the connection waits for it (default 64).
+    /// Messages queued for one view; past it, the client's message gets an `"overloaded"`
+    /// error reply (default 64).
     pub view_queue: usize,
     /// Views joined at once on one socket (default 32).
     pub max_joins: usize,
@@ -79,7 +81,7 @@ pub struct Config {
     /// Messages a socket may send in a burst above the sustained rate (default 2000).
     pub message_burst: u32,
     /// How long a write to a client that stopped reading may block before its socket is closed
-    /// (default 30 s). With the bounded `outbound_queue`, this bounds the memory a slow
+    /// (default 30 s). As writers wait on the socket, this bounds the memory a slow
     /// consumer can hold.
     pub write_timeout: Duration,
     /// The `<title>` suffix rendered by the default layout (default none).
@@ -345,28 +347,20 @@ impl Endpoint {
         })))
     }
 
-    /// Accepts a new client socket. The transport feeds the socket's frames to the returned
-    /// [`Connection`] and writes every [`Outbound`] from the receiver to the socket.
-    ///
-    /// `connect_params` is the WebSocket URL's query string (`_csrf_token=…&vsn=2.0.0`).
-    pub fn connect(
-        self: &Arc<Self>,
-        connect_params: &str,
-    ) -> (Connection, mpsc::Receiver<Outbound>) {
-        let _ = connect_params;
+    /// Accepts a new client socket whose frames are queued in a bounded channel (of
+    /// `Config::outbound_queue` frames): the transport feeds the socket's frames to the returned
+    /// [`Connection`] and writes every [`Outbound`] from the receiver to the socket. Tests and
+    /// transports with a writer task of their own use this; see [`Endpoint::connect_with`].
+    pub fn connect(self: &Arc<Self>) -> (Connection, mpsc::Receiver<Outbound>) {
         let (out, rx) = mpsc::channel(self.config.outbound_queue);
         let connection = Connection::new(self.clone(), Arc::new(ChannelTransport(out)));
         (connection, rx)
     }
 
     /// Accepts a new client socket whose frames go to `transport` (written directly by the
-    /// views' tasks, without a writer task in between).
-    pub fn connect_with(
-        self: &Arc<Self>,
-        connect_params: &str,
-        transport: Arc<dyn Transport>,
-    ) -> Connection {
-        let _ = connect_params;
+    /// views' tasks, without a writer task in between). Authentication happens per join (the
+    /// signed session token and its CSRF token), so the socket's query string is not needed.
+    pub fn connect_with(self: &Arc<Self>, transport: Arc<dyn Transport>) -> Connection {
         Connection::new(self.clone(), transport)
     }
 }

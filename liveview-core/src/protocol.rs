@@ -102,6 +102,25 @@ impl Frame {
     }
 }
 
+/// Writes `[join_ref, ref, topic, event, ` (every frame's start).
+fn write_head(
+    out: &mut Vec<u8>,
+    join_ref: Option<&str>,
+    msg_ref: Option<&str>,
+    topic: &str,
+    event: &str,
+) {
+    out.push(b'[');
+    write_opt_str(join_ref, out);
+    out.push(b',');
+    write_opt_str(msg_ref, out);
+    out.push(b',');
+    write_json_str(topic, out);
+    out.push(b',');
+    write_json_str(event, out);
+    out.push(b',');
+}
+
 /// Encodes a reply frame: `[join_ref, ref, topic, "phx_reply", {"status": …, "response": …}]`.
 /// `response` writes the response object.
 pub fn encode_reply(
@@ -112,16 +131,11 @@ pub fn encode_reply(
     response: impl FnOnce(&mut Vec<u8>),
 ) -> String {
     let mut out = Vec::with_capacity(96);
-    out.push(b'[');
-    write_opt_str(join_ref, &mut out);
-    out.push(b',');
-    write_opt_str(msg_ref, &mut out);
-    out.push(b',');
-    write_json_str(topic, &mut out);
+    write_head(&mut out, join_ref, msg_ref, topic, "phx_reply");
     out.extend_from_slice(if ok {
-        b",\"phx_reply\",{\"status\":\"ok\",\"response\":"
+        b"{\"status\":\"ok\",\"response\":"
     } else {
-        b",\"phx_reply\",{\"status\":\"error\",\"response\":"
+        b"{\"status\":\"error\",\"response\":"
     });
     response(&mut out);
     out.extend_from_slice(b"}]");
@@ -136,13 +150,7 @@ pub fn encode_push(
     payload: impl FnOnce(&mut Vec<u8>),
 ) -> String {
     let mut out = Vec::with_capacity(64);
-    out.push(b'[');
-    write_opt_str(join_ref, &mut out);
-    out.extend_from_slice(b",null,");
-    write_json_str(topic, &mut out);
-    out.push(b',');
-    write_json_str(event, &mut out);
-    out.push(b',');
+    write_head(&mut out, join_ref, None, topic, event);
     payload(&mut out);
     out.push(b']');
     into_string(out)
@@ -167,13 +175,8 @@ pub fn encode_error_reply(
 /// ref, as Phoenix sends it).
 pub fn encode_phx_error(join_ref: &str, topic: &str) -> String {
     let mut out = Vec::with_capacity(96);
-    out.push(b'[');
-    write_json_str(join_ref, &mut out);
-    out.push(b',');
-    write_json_str(join_ref, &mut out);
-    out.push(b',');
-    write_json_str(topic, &mut out);
-    out.extend_from_slice(b",\"phx_error\",{\"reason\":\"channel_crash\"}]");
+    write_head(&mut out, Some(join_ref), Some(join_ref), topic, "phx_error");
+    out.extend_from_slice(b"{\"reason\":\"channel_crash\"}]");
     into_string(out)
 }
 

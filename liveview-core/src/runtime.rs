@@ -494,13 +494,8 @@ impl Connection {
                     }
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", %topic, %error, "upload join refused");
-                        let reply = encode_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                            false,
-                            |out| crate::json::write_value(&error.reply(), out),
-                        );
+                        let reply =
+                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
                         self.send(reply).await;
                     }
                 }
@@ -544,13 +539,8 @@ impl Connection {
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", %topic, %error, "upload chunk refused");
                         self.uploads.remove(&topic);
-                        let reply = encode_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                            false,
-                            |out| crate::json::write_value(&error.reply(), out),
-                        );
+                        let reply =
+                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
                         self.send(reply).await;
                     }
                 }
@@ -620,6 +610,18 @@ impl Connection {
             entry_ref: claims.entry_ref,
         })
     }
+}
+
+/// The error reply of an upload channel: `{"reason": …, "limit"?: …}`.
+fn encode_upload_error(
+    join_ref: &str,
+    msg_ref: Option<&str>,
+    topic: &str,
+    error: &UploadError,
+) -> String {
+    encode_reply(Some(join_ref), msg_ref, topic, false, |out| {
+        crate::json::write_value(&error.reply(), out)
+    })
 }
 
 /// Writes one chunk; returns the finished file once the entry is complete.
@@ -849,8 +851,6 @@ struct ViewTask<V: LiveView> {
     out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
-    /// A reusable buffer for diffs.
-    scratch: Vec<u8>,
     /// Cancellation flags of the upload channels registered for this view's entries.
     upload_flags: HashMap<String, Arc<AtomicBool>>,
     /// The view's live components.
@@ -882,8 +882,6 @@ impl<V: LiveView> ViewTask<V> {
             csrf: join.csrf,
             out: join.out,
             last: None,
-            // Grown by the first diff: an idle view holds no buffer.
-            scratch: Vec::new(),
             upload_flags: HashMap::new(),
             components,
         };
@@ -988,41 +986,74 @@ impl<V: LiveView> ViewTask<V> {
                 return false;
             }
         };
-        let title = self.socket.title.clone();
-        self.socket.title_changed = false;
-        let events = self.socket.take_events();
-        let frame = encode_reply(
-            Some(&self.join_ref),
-            msg_ref.as_deref(),
-            &self.topic,
-            true,
-            |out| {
-                out.extend_from_slice(b"{\"rendered\":{");
-                wire::write_full_members(&rendered, out);
-                write_components(&self.components, true, true, out);
-                if let Some(title) = &title {
-                    out.extend_from_slice(b",\"t\":");
-                    write_json_str(title, out);
-                }
-                if !events.is_empty() {
-                    out.extend_from_slice(b",\"e\":[");
-                    out.extend_from_slice(&events);
-                    out.push(b']');
-                }
-                out.extend_from_slice(b"},\"liveview_version\":\"");
-                out.extend_from_slice(LIVEVIEW_VERSION.as_bytes());
-                out.push(b'"');
-                if let Some(patch) = &live_patch {
-                    out.extend_from_slice(b",\"live_patch\":");
-                    out.extend_from_slice(patch.as_bytes());
-                }
-                out.push(b'}');
-            },
-        );
+        let (join_ref, topic) = (self.join_ref.clone(), self.topic.clone());
+        let frame = encode_reply(Some(&join_ref), msg_ref.as_deref(), &topic, true, |out| {
+            out.extend_from_slice(b"{\"rendered\":{");
+            self.write_payload(Some(&rendered), out);
+            out.extend_from_slice(b"},\"liveview_version\":\"");
+            out.extend_from_slice(LIVEVIEW_VERSION.as_bytes());
+            out.push(b'"');
+            if let Some(patch) = &live_patch {
+                out.extend_from_slice(b",\"live_patch\":");
+                out.extend_from_slice(patch.as_bytes());
+            }
+            out.push(b'}');
+        });
         self.last = Some(rendered);
         self.socket.after_render();
         send(&self.out, frame).await;
         true
+    }
+
+    /// Writes this turn's payload members into `out`: the tree (`rendered` diffed against the
+    /// tree the client holds, or in full on the join), the components rendered this turn (all
+    /// of them after new root statics), a changed title `"t"` and pushed events `"e"`.
+    /// Returns whether it wrote anything.
+    fn write_payload(&mut self, rendered: Option<&Rendered>, out: &mut Vec<u8>) -> bool {
+        let mut any = false;
+        let mut resend_components = false;
+        if let Some(new) = rendered {
+            any = match &self.last {
+                Some(last) => {
+                    // New root statics make the client forget every component: resend them.
+                    resend_components = last.template() != new.template();
+                    wire::write_diff_members(last, new, out)
+                }
+                None => {
+                    resend_components = true;
+                    wire::write_full_members(new, out);
+                    true
+                }
+            };
+        }
+        any |= write_components(&self.components, resend_components, any, out);
+        if self.socket.title_changed {
+            self.socket.title_changed = false;
+            if any {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"t\":");
+            write_json_str(self.socket.title.as_deref().unwrap_or(""), out);
+            any = true;
+        }
+        let mut events = self.socket.take_events();
+        let component_events = std::mem::take(&mut self.components.borrow_mut().events);
+        if !component_events.is_empty() {
+            if !events.is_empty() {
+                events.push(b',');
+            }
+            events.extend_from_slice(&component_events);
+        }
+        if !events.is_empty() {
+            if any {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"e\":[");
+            out.extend_from_slice(&events);
+            out.push(b']');
+            any = true;
+        }
+        any
     }
 
     /// What the view's (and its components') render gets.
@@ -1445,93 +1476,48 @@ impl<V: LiveView> ViewTask<V> {
         } else {
             None
         };
-        let mut diff = std::mem::take(&mut self.scratch);
-        diff.clear();
-        let mut any = false;
-        let mut resend_components = false;
-        if let Some(new) = &rendered {
-            any = match &self.last {
-                Some(last) => {
-                    // New root statics make the client forget every component: resend them.
-                    resend_components = last.template() != new.template();
-                    wire::write_diff_members(last, new, &mut diff)
-                }
-                None => {
-                    resend_components = true;
-                    wire::write_full_members(new, &mut diff);
-                    true
-                }
-            };
-        }
-        any |= write_components(&self.components, resend_components, any, &mut diff);
-        if self.socket.title_changed {
-            self.socket.title_changed = false;
-            if any {
-                diff.push(b',');
+        // The payload is written straight into the frame: no intermediate diff buffer.
+        let (join_ref, topic) = (self.join_ref.clone(), self.topic.clone());
+        let frame = match &msg_ref {
+            Some(msg_ref) => Some(encode_reply(
+                Some(&join_ref),
+                Some(msg_ref),
+                &topic,
+                true,
+                |out| {
+                    out.push(b'{');
+                    if let Some(extra) = &extra {
+                        out.extend_from_slice(extra);
+                        out.push(b',');
+                    }
+                    let mark = out.len();
+                    out.extend_from_slice(b"\"diff\":{");
+                    if self.write_payload(rendered.as_ref(), out) {
+                        out.push(b'}');
+                    } else {
+                        // Nothing changed: `{}` (or just the extra members).
+                        out.truncate(if extra.is_some() { mark - 1 } else { mark });
+                    }
+                    out.push(b'}');
+                },
+            )),
+            None => {
+                let mut any = false;
+                let frame = encode_push(Some(&join_ref), &topic, "diff", |out| {
+                    out.push(b'{');
+                    any = self.write_payload(rendered.as_ref(), out);
+                    out.push(b'}');
+                });
+                any.then_some(frame)
             }
-            diff.extend_from_slice(b"\"t\":");
-            write_json_str(self.socket.title.as_deref().unwrap_or(""), &mut diff);
-            any = true;
-        }
-        let mut events = self.socket.take_events();
-        {
-            let mut registry = self.components.borrow_mut();
-            if !registry.events.is_empty() {
-                if !events.is_empty() {
-                    events.push(b',');
-                }
-                events.append(&mut registry.events);
-            }
-        }
-        if !events.is_empty() {
-            if any {
-                diff.push(b',');
-            }
-            diff.extend_from_slice(b"\"e\":[");
-            diff.extend_from_slice(&events);
-            diff.push(b']');
-            any = true;
-        }
+        };
         if let Some(new) = rendered {
             self.last = Some(new);
             self.socket.after_render();
         }
-        match msg_ref {
-            Some(msg_ref) => {
-                let reply = encode_reply(
-                    Some(&self.join_ref),
-                    Some(&msg_ref),
-                    &self.topic,
-                    true,
-                    |out| {
-                        out.push(b'{');
-                        if let Some(extra) = &extra {
-                            out.extend_from_slice(extra);
-                            if any {
-                                out.push(b',');
-                            }
-                        }
-                        if any {
-                            out.extend_from_slice(b"\"diff\":{");
-                            out.extend_from_slice(&diff);
-                            out.push(b'}');
-                        }
-                        out.push(b'}');
-                    },
-                );
-                send(&self.out, reply).await;
-            }
-            None if any => {
-                let frame = encode_push(Some(&self.join_ref), &self.topic, "diff", |out| {
-                    out.push(b'{');
-                    out.extend_from_slice(&diff);
-                    out.push(b'}');
-                });
-                send(&self.out, frame).await;
-            }
-            None => {}
+        if let Some(frame) = frame {
+            send(&self.out, frame).await;
         }
-        self.scratch = diff;
         Ok(Flow::Continue)
     }
 }

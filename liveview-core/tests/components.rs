@@ -153,7 +153,7 @@ impl Client {
             "components render inline over HTTP"
         );
         let id = attribute(&html, "<div id=\"");
-        let (mut connection, rx) = endpoint.connect("");
+        let (mut connection, rx) = endpoint.connect();
         let topic = format!("lv:{id}");
         let frame = json!(["1", "1", topic, "phx_join", {
             "url": "http://localhost/",

@@ -51,7 +51,7 @@ async fn phx_error_is_valid_json_for_any_join_ref() {
             panic!("a page")
         };
         let topic = format!("lv:{}", attribute(&html, "<div id=\""));
-        let (mut connection, mut rx) = endpoint.connect("");
+        let (mut connection, mut rx) = endpoint.connect();
         let join = json!([join_ref, join_ref, topic, "phx_join", {
             "url": "http://localhost/",
             "params": {"_csrf_token": attribute(&html, "name=\"csrf-token\" content=\"")},

@@ -160,7 +160,7 @@ async fn event(
 #[tokio::test]
 async fn panics_and_errors_crash_only_their_view() {
     let harness = Harness::new();
-    let (mut connection, mut rx) = harness.endpoint.connect("");
+    let (mut connection, mut rx) = harness.endpoint.connect();
     let (a, reply) = join(&mut connection, &mut rx, &harness, "/", "1").await;
     assert_eq!(reply[4]["status"], json!("ok"));
     let (b, _) = join(&mut connection, &mut rx, &harness, "/", "2").await;
@@ -200,7 +200,7 @@ async fn panics_and_errors_crash_only_their_view() {
 #[tokio::test]
 async fn a_crashed_view_rejoins_with_a_fresh_mount() {
     let harness = Harness::new();
-    let (mut connection, mut rx) = harness.endpoint.connect("");
+    let (mut connection, mut rx) = harness.endpoint.connect();
     let (id, session, csrf) = harness.page("/").await;
     let topic = format!("lv:{id}");
     let join_frame = |join_ref: &str, mounts: u32| {
@@ -233,7 +233,7 @@ async fn a_crashed_view_rejoins_with_a_fresh_mount() {
 #[tokio::test]
 async fn a_panicking_mount_refuses_the_join_only() {
     let harness = Harness::new();
-    let (mut connection, mut rx) = harness.endpoint.connect("");
+    let (mut connection, mut rx) = harness.endpoint.connect();
     let (_, reply) = join(&mut connection, &mut rx, &harness, "/?crash=1", "1").await;
     assert_eq!(
         reply[4],
@@ -251,7 +251,7 @@ async fn a_panicking_mount_refuses_the_join_only() {
 #[tokio::test]
 async fn repeat_timers_end_with_their_view() {
     let harness = Harness::new();
-    let (mut connection, mut rx) = harness.endpoint.connect("");
+    let (mut connection, mut rx) = harness.endpoint.connect();
     let (joined, _) = join(&mut connection, &mut rx, &harness, "/", "1").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(

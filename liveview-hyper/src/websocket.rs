@@ -53,7 +53,6 @@ pub(crate) fn upgrade<B>(
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
     let accept = derive_accept_key(key.as_bytes());
-    let query = request.uri().query().unwrap_or("").to_owned();
     let on_upgrade = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
         match on_upgrade.await {
@@ -70,7 +69,7 @@ pub(crate) fn upgrade<B>(
                     Some(config),
                 )
                 .await;
-                run(endpoint, socket, &query, shutdown).await;
+                run(endpoint, socket, shutdown).await;
             }
             Err(error) => tracing::debug!(%error, "websocket upgrade failed"),
         }
@@ -194,7 +193,6 @@ where
 async fn run<S>(
     endpoint: Arc<Endpoint>,
     socket: WebSocketStream<S>,
-    query: &str,
     mut shutdown: watch::Receiver<bool>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -207,7 +205,7 @@ async fn run<S>(
         closed: AtomicBool::new(false),
         stalled: Notify::new(),
     });
-    let mut connection = endpoint.connect_with(query, transport.clone());
+    let mut connection = endpoint.connect_with(transport.clone());
     tracing::debug!("socket connected");
     loop {
         let read = tokio::select! {

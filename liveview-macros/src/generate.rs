@@ -339,26 +339,35 @@ impl Gen {
         quote!(match #expr { #(#arms)* })
     }
 
-    /// A block expression of type `Dynamic` holding the comprehension of a `@for`.
-    fn stream_node(&self, node: &StreamNode) -> TokenStream {
+    /// The row template of a loop body: its `static` declaration, the row's array type, and the
+    /// expression building one row.
+    fn loop_body(&self, body: &[Node]) -> (TokenStream, TokenStream, TokenStream) {
         let path = &self.path;
         let Compiled {
             declaration,
             arity,
             items,
-        } = self.compile(&node.body);
+        } = self.compile(body);
+        let values = self.collect(&items, |values| quote!([#(#values),*]));
+        (declaration, quote!([#path::Dynamic; #arity]), values)
+    }
+
+    /// A block expression of type `Dynamic` holding one render of a `@stream`: the stream's
+    /// pending operations and the items inserted since the last render.
+    fn stream_node(&self, node: &StreamNode) -> TokenStream {
+        let path = &self.path;
+        let (declaration, row_type, values) = self.loop_body(&node.body);
         let (pat, expr) = (&node.pat, &node.expr);
         let ops = local("__lv_ops");
         let entries = local("__lv_entries");
         let list = local("__lv_list");
         let row = local("__lv_row");
-        let values = self.collect(&items, |values| quote!([#(#values),*]));
         quote! {{
             #declaration
             let (#ops, #entries) = #path::Stream::take(#expr);
             let mut #list = #path::Comprehension::stream(&__LV_TEMPLATE, #ops, #entries.len());
             for #pat in #entries {
-                let #row: [#path::Dynamic; #arity] = #values;
+                let #row: #row_type = #values;
                 #list.push_row(#row);
             }
             #path::__private::IntoDynamic::into_dynamic(#list)
@@ -367,17 +376,12 @@ impl Gen {
 
     fn for_node(&self, node: &ForNode) -> TokenStream {
         let path = &self.path;
-        let Compiled {
-            declaration,
-            arity,
-            items,
-        } = self.compile(&node.body);
+        let (declaration, row_type, values) = self.loop_body(&node.body);
         let (pat, expr) = (&node.pat, &node.expr);
         let iter = local("__lv_iter");
         let list = local("__lv_list");
         let row = local("__lv_row");
         let key = local("__lv_key");
-        let values = self.collect(&items, |values| quote!([#(#values),*]));
         if let (Some(key_expr), Some(memo_expr)) = (&node.key, &node.memo) {
             let reuse = local("__lv_reuse");
             let hashed = local("__lv_hashed");
@@ -396,7 +400,7 @@ impl Gen {
                     let #hashed: #path::RowKey = #path::hash_key(&#key);
                     let #stamp: u64 = #path::memo::stamp(&(#memo_expr));
                     if !#reuse.push(&mut #list, #hashed, #stamp) {
-                        let #row: [#path::Dynamic; #arity] = #values;
+                        let #row: #row_type = #values;
                         let #shared: #path::__private::Arc<[#path::Dynamic]> =
                             #path::__private::Arc::new(#row);
                         #list.push_memo_row(#hashed, #stamp, #shared);
@@ -427,7 +431,7 @@ impl Gen {
             );
             for #pat in #iter {
                 #key_statement
-                let #row: [#path::Dynamic; #arity] = #values;
+                let #row: #row_type = #values;
                 #push
             }
             #path::__private::IntoDynamic::into_dynamic(#list)

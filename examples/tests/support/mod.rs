@@ -57,6 +57,29 @@ pub async fn get_with_cookie(
     (status, head.to_lowercase(), body.to_owned())
 }
 
+/// A binary client push (kind 0): a 5-byte header with the lengths of join ref, ref, topic and
+/// event, those strings, then the payload (how the client sends upload chunks).
+pub fn binary_push(
+    join_ref: &str,
+    msg_ref: &str,
+    topic: &str,
+    event: &str,
+    data: &[u8],
+) -> Vec<u8> {
+    let mut frame = vec![
+        0,
+        join_ref.len() as u8,
+        msg_ref.len() as u8,
+        topic.len() as u8,
+        event.len() as u8,
+    ];
+    for part in [join_ref, msg_ref, topic, event] {
+        frame.extend_from_slice(part.as_bytes());
+    }
+    frame.extend_from_slice(data);
+    frame
+}
+
 /// What the client reads from a dead-rendered page.
 #[derive(Debug, Clone)]
 pub struct Page {
