@@ -198,6 +198,9 @@ pub enum Page {
     Redirect(String),
     /// No route matches the path.
     NotFound,
+    /// The request cannot be served as sent (e.g. its query string nests deeper than
+    /// [`MAX_FORM_DEPTH`](crate::MAX_FORM_DEPTH)): answer `400` with this message.
+    BadRequest(String),
 }
 
 /// Why rendering a page failed.
@@ -295,7 +298,9 @@ impl Endpoint {
             return Ok(Page::NotFound);
         };
         if let Some(query) = url.query() {
-            params.extend_query(query);
+            if let Err(error) = params.extend_query(query) {
+                return Ok(Page::BadRequest(error.to_string()));
+            }
         }
         let id = format!("phx-{}", random_id::<12>());
         let csrf = random_id::<18>();

@@ -36,6 +36,7 @@ use crate::protocol::{
 };
 use crate::socket::{Flash, Navigation, Socket};
 use crate::token::{TokenError, UploadTokens};
+use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url, ViewResult};
 
 /// A frame for the transport to write to the client socket.
@@ -256,7 +257,7 @@ impl Connection {
             event,
             payload,
         } = frame;
-        tracing::trace!(%topic, %event, "frame");
+        tracing::trace!(topic = %Untrusted(&topic), event = %Untrusted(&event), "frame");
         if topic.starts_with("lvu:") {
             return self.upload(join_ref, msg_ref, topic, event, payload).await;
         }
@@ -308,7 +309,7 @@ impl Connection {
             .as_deref()
             .is_some_and(|join_ref| join_ref != channel.join_ref)
         {
-            tracing::debug!(%topic, "dropping a message for an outdated join");
+            tracing::debug!(topic = %Untrusted(&topic), "dropping a message for an outdated join");
             return;
         }
         let msg = match event.as_str() {
@@ -325,7 +326,7 @@ impl Connection {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(msg)) => {
                 // The view is not keeping up: refuse this message, keep the connection.
-                tracing::warn!(target: "liveview::rejection", %topic, "view mailbox full: message refused");
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
                 let join_ref = channel.join_ref.clone();
                 let reply =
                     encode_error_reply(Some(&join_ref), msg_ref_of(&msg), &topic, "overloaded");
@@ -376,13 +377,13 @@ impl Connection {
         if !self.channels.contains_key(&topic)
             && self.channels.len() >= self.endpoint.config.max_joins
         {
-            tracing::warn!(target: "liveview::rejection", %topic, "too many views joined on one socket");
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "too many views joined on one socket");
             return self.send(refuse("too many channels joined")).await;
         }
         let request: JoinPayload = match serde_json::from_str(payload.get()) {
             Ok(request) => request,
             Err(error) => {
-                tracing::warn!(target: "liveview::rejection", %topic, %error, "malformed join");
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "malformed join");
                 return self.send(refuse("stale")).await;
             }
         };
@@ -394,12 +395,12 @@ impl Connection {
         {
             Ok(claims) => claims,
             Err(error) => {
-                tracing::warn!(target: "liveview::rejection", %topic, %error, "join refused: session token");
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "join refused: session token");
                 return self.send(refuse("stale")).await;
             }
         };
         if claims.id != id {
-            tracing::warn!(target: "liveview::rejection", %topic, "join refused: session token is for another view");
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "join refused: session token is for another view");
             return self.send(refuse("stale")).await;
         }
         let csrf_ok = request
@@ -408,7 +409,7 @@ impl Connection {
             .and_then(Value::as_str)
             .is_some_and(|token| constant_time_eq(token.as_bytes(), claims.csrf.as_bytes()));
         if !csrf_ok {
-            tracing::warn!(target: "liveview::rejection", %topic, "join refused: missing or wrong csrf token");
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "join refused: missing or wrong csrf token");
             return self.send(refuse("stale")).await;
         }
         let navigation = request.redirect.is_some();
@@ -420,11 +421,15 @@ impl Connection {
             return self.send(refuse("unauthorized")).await;
         };
         if !navigation && route != claims.route {
-            tracing::warn!(target: "liveview::rejection", %topic, "join refused: the URL routes to another view");
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "join refused: the URL routes to another view");
             return self.send(refuse("unauthorized")).await;
         }
         if let Some(query) = url.query() {
-            params.extend_query(query);
+            if let Err(error) = params.extend_query(query) {
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "join refused: query string");
+                // The client loads the page over HTTP, which answers 400.
+                return self.send(refuse("unauthorized")).await;
+            }
         }
         let first_mount = request
             .params
@@ -493,7 +498,7 @@ impl Connection {
                         .await;
                     }
                     Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", %topic, %error, "upload join refused");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload join refused");
                         let reply =
                             encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
                         self.send(reply).await;
@@ -537,7 +542,7 @@ impl Connection {
                         .await;
                     }
                     Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", %topic, %error, "upload chunk refused");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload chunk refused");
                         self.uploads.remove(&topic);
                         let reply =
                             encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
@@ -888,7 +893,7 @@ impl<V: LiveView> ViewTask<V> {
         if !Box::pin(task.mount(join.msg_ref, &join.params, &join.session)).await {
             return;
         }
-        tracing::debug!(topic = %task.topic, route = %task.route, "joined");
+        tracing::debug!(topic = %Untrusted(&task.topic), route = %task.route, "joined");
         loop {
             let outcome = tokio::select! {
                 biased;
@@ -904,7 +909,7 @@ impl<V: LiveView> ViewTask<V> {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop) => break,
                 Err(Crash(message)) => {
-                    tracing::error!(topic = %task.topic, route = %task.route, %message, "view crashed");
+                    tracing::error!(topic = %Untrusted(&task.topic), route = %task.route, message = %Untrusted(&message), "view crashed");
                     let frame = encode_phx_error(&task.join_ref, &task.topic);
                     let _ = task.out.send(Outbound::Text(frame)).await;
                     task.socket.stop_tasks();
@@ -919,10 +924,10 @@ impl<V: LiveView> ViewTask<V> {
         let view = &self.entry.view;
         let socket = &mut self.socket;
         if let Err(message) = catch_sync(|| view.shutdown(socket)) {
-            tracing::error!(topic = %self.topic, %message, "shutdown failed");
+            tracing::error!(topic = %Untrusted(&self.topic), message = %Untrusted(&message), "shutdown failed");
         }
         self.socket.stop_tasks();
-        tracing::debug!(topic = %self.topic, "view ended");
+        tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
     }
 
     /// Mounts and answers the join; returns whether the view is live.
@@ -937,7 +942,7 @@ impl<V: LiveView> ViewTask<V> {
         };
         let mounted = callback(self.entry.view.mount(&mut self.socket, params, session)).await;
         if let Err(message) = mounted {
-            tracing::error!(topic = %self.topic, route = %self.route, %message, "mount failed");
+            tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&message), "mount failed");
             send(&self.out, refuse(self, "join crashed")).await;
             return false;
         }
@@ -948,7 +953,7 @@ impl<V: LiveView> ViewTask<V> {
         ))
         .await;
         if let Err(message) = params_ok {
-            tracing::error!(topic = %self.topic, route = %self.route, %message, "handle_params failed");
+            tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&message), "handle_params failed");
             send(&self.out, refuse(self, "join crashed")).await;
             return false;
         }
@@ -973,7 +978,7 @@ impl<V: LiveView> ViewTask<V> {
                 return false;
             }
             Err(Crash(message)) => {
-                tracing::error!(topic = %self.topic, %message, "handle_params failed");
+                tracing::error!(topic = %Untrusted(&self.topic), message = %Untrusted(&message), "handle_params failed");
                 send(&self.out, refuse(self, "join crashed")).await;
                 return false;
             }
@@ -981,7 +986,7 @@ impl<V: LiveView> ViewTask<V> {
         let rendered = match self.render() {
             Ok(rendered) => rendered,
             Err(Crash(message)) => {
-                tracing::error!(topic = %self.topic, route = %self.route, %message, "render failed");
+                tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&message), "render failed");
                 send(&self.out, refuse(self, "join crashed")).await;
                 return false;
             }
@@ -1095,7 +1100,7 @@ impl<V: LiveView> ViewTask<V> {
                 let event = match ClientEvent::from_payload(payload.get()) {
                     Ok(event) => event,
                     Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed event");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed event");
                         return self.refuse(msg_ref.as_deref(), "malformed event").await;
                     }
                 };
@@ -1119,14 +1124,16 @@ impl<V: LiveView> ViewTask<V> {
                     let typed = match event.decode::<V::Event>() {
                         Ok(typed) => typed,
                         Err(error) => {
-                            tracing::warn!(target: "liveview::rejection", topic = %self.topic, event = %event.name, %error, "unknown event");
+                            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown event");
                             return self.refuse(msg_ref.as_deref(), "unknown event").await;
                         }
                     };
                     let name = event.name;
                     callback(self.entry.view.handle_event(&mut self.socket, typed))
                         .await
-                        .map_err(|message| Crash(format!("handle_event({name}): {message}")))?;
+                        .map_err(|message| {
+                            Crash(format!("handle_event({}): {message}", Untrusted(&name)))
+                        })?;
                 }
                 self.finish_turn(msg_ref, None).await
             }
@@ -1141,11 +1148,18 @@ impl<V: LiveView> ViewTask<V> {
                         .await;
                 };
                 let url = Url::parse(&patch.url);
-                match self.endpoint.router.lookup_view(url.path()) {
-                    Some((route, _, mut params)) if route == self.route => {
-                        if let Some(query) = url.query() {
-                            params.extend_query(query);
-                        }
+                let target = self.endpoint.router.lookup_view(url.path()).and_then(
+                    |(route, _, mut params)| {
+                        let query = url
+                            .query()
+                            .map_or(Ok(()), |query| params.extend_query(query));
+                        query.is_ok().then_some((route, params))
+                    },
+                );
+                match target {
+                    // A query that does not decode takes the `link_redirect` path: the join
+                    // is refused and the client loads the URL over HTTP, which answers 400.
+                    Some((route, params)) if route == self.route => {
                         self.url = url;
                         self.socket.clear_flash(None);
                         let url = self.url.clone();
@@ -1187,7 +1201,7 @@ impl<V: LiveView> ViewTask<V> {
                 let request: AllowUploadRequest = match serde_json::from_str(payload.get()) {
                     Ok(request) => request,
                     Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed allow_upload");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed allow_upload");
                         return self
                             .refuse(msg_ref.as_deref(), "malformed allow_upload")
                             .await;
@@ -1218,14 +1232,14 @@ impl<V: LiveView> ViewTask<V> {
                             if let Err(error) =
                                 config.apply_progress(&request.entry_ref, &request.progress)
                             {
-                                tracing::debug!(topic = %self.topic, %error, "progress for an unknown entry");
+                                tracing::debug!(topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "progress for an unknown entry");
                             }
                             self.socket.changed = true;
                         }
                         self.finish_turn(msg_ref, None).await
                     }
                     Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %error, "malformed progress");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed progress");
                         self.refuse(msg_ref.as_deref(), "malformed progress").await
                     }
                 }
@@ -1287,7 +1301,7 @@ impl<V: LiveView> ViewTask<V> {
                         )
                     }
                     _ => {
-                        tracing::warn!(target: "liveview::rejection", topic = %self.topic, %event, "unknown channel event");
+                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), event = %Untrusted(&event), "unknown channel event");
                         encode_error_reply(
                             Some(&self.join_ref),
                             msg_ref.as_deref(),
@@ -1326,7 +1340,7 @@ impl<V: LiveView> ViewTask<V> {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Err(error)) => {
                 self.components.borrow_mut().put_instance(cid, instance);
-                tracing::warn!(target: "liveview::rejection", topic = %self.topic, cid, event = %event.name, %error, "unknown component event");
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown component event");
                 return self.refuse(msg_ref.as_deref(), "unknown event").await;
             }
             Ok(Ok(Err(error))) => Err(error.to_string()),
@@ -1335,7 +1349,7 @@ impl<V: LiveView> ViewTask<V> {
         if let Err(message) = result {
             return Err(Crash(format!(
                 "component {cid} handle_event({}): {message}",
-                event.name
+                Untrusted(&event.name)
             )));
         }
         if instance.changed() {
@@ -1383,7 +1397,9 @@ impl<V: LiveView> ViewTask<V> {
                         continue;
                     }
                     if let Some(query) = url.query() {
-                        params.extend_query(query);
+                        params
+                            .extend_query(query)
+                            .map_err(|error| Crash(format!("push_patch to {to}: {error}")))?;
                     }
                     let payload = navigation_json(&to, Some(replace), None);
                     match join_patch {

@@ -239,7 +239,7 @@ impl<V: LiveView> Socket<V> {
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(topic = subscription.topic(), %error, "undecodable pub/sub message");
+                        tracing::warn!(topic = %crate::Untrusted(subscription.topic()), error = %crate::Untrusted(&error.to_string()), "undecodable pub/sub message");
                     }
                 }
             }

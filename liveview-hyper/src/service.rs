@@ -14,7 +14,7 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, 
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use liveview_core::{Endpoint, Page, Session, FLASH_COOKIE};
+use liveview_core::{Endpoint, Page, Session, Untrusted, FLASH_COOKIE};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -160,9 +160,13 @@ impl LiveService {
                 response
             }
             Ok(Page::NotFound) => text(StatusCode::NOT_FOUND, "not found"),
+            Ok(Page::BadRequest(message)) => {
+                tracing::warn!(target: "liveview::rejection", message = %Untrusted(&message), "page refused");
+                text_owned(StatusCode::BAD_REQUEST, format!("bad request: {message}"))
+            }
             Ok(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
             Err(error) => {
-                tracing::error!(%error, "page render failed");
+                tracing::error!(error = %Untrusted(&error.to_string()), "page render failed");
                 text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
             }
         }
@@ -288,7 +292,15 @@ fn is_transient(error: &std::io::Error) -> bool {
 }
 
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    text_body(status, Bytes::from_static(body.as_bytes()))
+}
+
+fn text_owned(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    text_body(status, Bytes::from(body))
+}
+
+fn text_body(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,

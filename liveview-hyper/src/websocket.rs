@@ -11,7 +11,7 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use liveview_core::{Endpoint, Outbound};
+use liveview_core::{Endpoint, Outbound, Untrusted};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -49,7 +49,11 @@ pub(crate) fn upgrade<B>(
         return text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     };
     if !origins.allows(&request) {
-        tracing::warn!(target: "liveview::rejection", origin = ?request.headers().get(ORIGIN), "websocket refused: origin");
+        let origin = request
+            .headers()
+            .get(ORIGIN)
+            .map(|origin| String::from_utf8_lossy(origin.as_bytes()));
+        tracing::warn!(target: "liveview::rejection", origin = %Untrusted(origin.as_deref().unwrap_or("")), "websocket refused: origin");
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
     let accept = derive_accept_key(key.as_bytes());
@@ -232,7 +236,7 @@ async fn run<S>(
                 };
                 match code {
                     Some(code) => {
-                        tracing::warn!(target: "liveview::rejection", %error, "closing socket");
+                        tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
                         connection.close(code, &error.to_string()).await;
                     }
                     None => tracing::debug!(%error, "socket read failed"),
@@ -254,7 +258,7 @@ async fn run<S>(
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };
         if let Err(error) = result {
-            tracing::warn!(target: "liveview::rejection", %error, "closing socket");
+            tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
             connection.close(1008, &error.to_string()).await;
             break;
         }
