@@ -63,7 +63,9 @@ pub struct PageParts<'a> {
 pub struct Config {
     /// How long a page's session token stays valid (default 2 weeks).
     pub session_max_age: Duration,
-    /// Close a socket that sent nothing (not even a heartbeat) for this long (default 60 s).
+    /// Close a socket that sent no complete message (not even a heartbeat) for this long
+    /// (default 60 s). Pings and the fragments of an unfinished message do not count, so this
+    /// also bounds how long a partial message (at most `max_frame_bytes`) is held.
     pub idle_timeout: Duration,
     /// Largest accepted WebSocket message (default 1 MiB; upload chunks must fit).
     pub max_frame_bytes: usize,
@@ -73,6 +75,13 @@ pub struct Config {
     /// Messages queued for one view; past it, the client's message gets an `"overloaded"`
     /// error reply (default 64).
     pub view_queue: usize,
+    /// Messages queued for one view's `handle_info` (default 1024): its own
+    /// [`send_info`](crate::Socket::send_info)s, `repeat` ticks, pub/sub deliveries and its
+    /// components' `send_parent_info`s. Ticks and pub/sub deliveries wait while it is full
+    /// (pub/sub messages then overflow the subscription's own queue, where the backend drops
+    /// them with a log line); a `send_info` that finds it full ends the view as a crash (the
+    /// client rejoins with a fresh mount).
+    pub info_queue: usize,
     /// Views joined at once on one socket (default 32).
     pub max_joins: usize,
     /// Sustained client messages per second on one socket (default 1000); a socket that
@@ -96,6 +105,7 @@ impl Default for Config {
             max_frame_bytes: 1 << 20,
             outbound_queue: 256,
             view_queue: 64,
+            info_queue: 1024,
             max_joins: 32,
             max_messages_per_second: 1000,
             message_burst: 2000,

@@ -34,7 +34,7 @@ use crate::protocol::{
     encode_empty_reply, encode_error_reply, encode_phx_error, encode_push, encode_reply, Frame,
     FrameError, Payload, LIVEVIEW_VERSION,
 };
-use crate::socket::{Flash, Navigation, Socket};
+use crate::socket::{Flash, InfoSender, Navigation, Socket};
 use crate::token::{TokenError, UploadTokens};
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url, ViewResult};
@@ -864,10 +864,12 @@ struct ViewTask<V: LiveView> {
 
 impl<V: LiveView> ViewTask<V> {
     async fn run(entry: Arc<ViewEntry<V>>, join: Join, mut inbox: mpsc::Receiver<Box<ChannelMsg>>) {
-        let (info_tx, mut infos) = mpsc::unbounded_channel();
+        let (info_tx, mut infos) = mpsc::channel(join.endpoint.config.info_queue.max(1));
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let info_tx = InfoSender::new(info_tx, overflowed.clone());
         let parent_tx = info_tx.clone();
         let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
-            let _ = parent_tx.send(info);
+            parent_tx.try_send(info);
         })));
         let mut socket = Socket::<V>::new(
             join.id.clone(),
@@ -904,6 +906,13 @@ impl<V: LiveView> ViewTask<V> {
                     Some(msg) => Box::pin(task.handle(msg)).await,
                 },
                 Some(info) = infos.recv() => Box::pin(task.handle_info(info)).await,
+            };
+            let outcome = match outcome {
+                Ok(_) if overflowed.load(Ordering::Acquire) => Err(Crash(format!(
+                    "its info queue is full ({} messages)",
+                    task.endpoint.config.info_queue
+                ))),
+                outcome => outcome,
             };
             match outcome {
                 Ok(Flow::Continue) => {}

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,10 +31,54 @@ pub struct Socket<V: LiveView> {
     pub(crate) events: Vec<u8>,
     pub(crate) flash: Flash,
     pub(crate) navigation: Option<Navigation>,
-    infos: Option<mpsc::UnboundedSender<V::Info>>,
+    infos: Option<InfoSender<V::Info>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
     pub(crate) uploads: Uploads,
+}
+
+/// Where a view's infos go: its bounded info queue, and the flag that ends the view when
+/// [`Socket::send_info`] finds the queue full.
+pub(crate) struct InfoSender<I> {
+    tx: mpsc::Sender<I>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl<I> Clone for InfoSender<I> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            overflowed: self.overflowed.clone(),
+        }
+    }
+}
+
+impl<I: Send> InfoSender<I> {
+    pub(crate) fn new(tx: mpsc::Sender<I>, overflowed: Arc<AtomicBool>) -> Self {
+        Self { tx, overflowed }
+    }
+
+    /// Queues `info` without waiting; a full queue marks the view overflowed (it is then
+    /// ended after its current turn).
+    pub(crate) fn try_send(&self, info: I) {
+        match self.tx.try_send(info) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.overflowed.swap(true, Ordering::AcqRel) {
+                    tracing::warn!(
+                        target: "liveview::rejection",
+                        capacity = self.tx.max_capacity(),
+                        "view info queue full: the view is ended"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Queues `info`, waiting while the queue is full; fails once the view is gone.
+    pub(crate) async fn send(&self, info: I) -> Result<(), ()> {
+        self.tx.send(info).await.map_err(|_| ())
+    }
 }
 
 /// A `temp_assign` reset.
@@ -54,7 +99,7 @@ impl<V: LiveView> Socket<V> {
     pub(crate) fn new(
         id: Arc<str>,
         connected: bool,
-        infos: Option<mpsc::UnboundedSender<V::Info>>,
+        infos: Option<InfoSender<V::Info>>,
         pubsub: Option<Arc<dyn PubSub>>,
     ) -> Self {
         Self {
@@ -190,10 +235,14 @@ impl<V: LiveView> Socket<V> {
 
     /// Sends a message to this view's `handle_info`, delivered after the current callback
     /// returns (LiveViewJS: `socket.sendInfo`). Ignored during the HTTP render.
+    ///
+    /// The view's info queue holds [`Config::info_queue`](crate::Config::info_queue) messages;
+    /// a view that fills it (say, a client whose every event queues slow work) has outrun its
+    /// own capacity, and is ended as if it had crashed: the client rejoins with a fresh mount.
+    /// Dropping the message instead would leave the page waiting for a result that never comes.
     pub fn send_info(&self, info: V::Info) {
         if let Some(infos) = &self.infos {
-            // The receiver only goes away with the view itself.
-            let _ = infos.send(info);
+            infos.try_send(info);
         }
     }
 
@@ -209,7 +258,8 @@ impl<V: LiveView> Socket<V> {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                if infos.send(make_info()).is_err() {
+                // Waits while the view's queue is full: a slow view gets fewer ticks.
+                if infos.send(make_info()).await.is_err() {
                     break;
                 }
             }
@@ -234,7 +284,9 @@ impl<V: LiveView> Socket<V> {
             while let Some(message) = subscription.recv().await {
                 match serde_json::from_slice::<V::Info>(&message) {
                     Ok(info) => {
-                        if infos.send(info).is_err() {
+                        // Waits while the view's queue is full; meanwhile the subscription's
+                        // own bounded queue fills, and the backend drops what overflows it.
+                        if infos.send(info).await.is_err() {
                             break;
                         }
                     }

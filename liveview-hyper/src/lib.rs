@@ -38,4 +38,6 @@
 mod service;
 mod websocket;
 
-pub use service::{serve, serve_with_shutdown, shutdown_signal, LiveService};
+pub use service::{
+    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,
+};

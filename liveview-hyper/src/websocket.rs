@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::service::text;
+use crate::service::{text, ConnectionPermit};
 
 /// Validates the upgrade request and answers `101 Switching Protocols`; the socket is served
 /// in a task of its own once hyper hands it over.
@@ -58,7 +58,10 @@ pub(crate) fn upgrade<B>(
     }
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(&mut request);
+    // The socket keeps counting against the server's connection limit for its whole life.
+    let permit = request.extensions_mut().remove::<ConnectionPermit>();
     tokio::spawn(async move {
+        let _permit = permit;
         match on_upgrade.await {
             Ok(upgraded) => {
                 let max = endpoint.config().max_frame_bytes;
@@ -134,12 +137,16 @@ fn same_origin<B>(request: &Request<B>) -> bool {
 
 /// The write half of a socket, shared by the connection and its views' tasks: each frame is
 /// written (and flushed) by the task that produced it, under a lock. A write blocked for
-/// longer than `write_timeout` (a client that stopped reading) marks the socket stalled, which
-/// makes the read loop close it: a slow consumer holds at most one frame per writer.
+/// longer than `write_timeout` (a client that stopped reading) marks the socket failed, which
+/// makes the read loop drop it: a slow consumer holds at most one frame per writer, and the
+/// first timed-out write fails every other writer at once (they find the socket failed when
+/// they get the lock), so a dead socket is held for one `write_timeout` whatever the number of
+/// its views.
 struct SocketTransport<S> {
     sink: Mutex<SplitSink<WebSocketStream<S>, Message>>,
     write_timeout: Duration,
     closed: AtomicBool,
+    failed: AtomicBool,
     stalled: Notify,
 }
 
@@ -152,6 +159,10 @@ where
             return Err(TransportClosed);
         }
         let mut sink = self.sink.lock().await;
+        // Checked again under the lock: the writer before us may have timed out.
+        if self.closed.load(Ordering::Acquire) {
+            return Err(TransportClosed);
+        }
         match tokio::time::timeout(self.write_timeout, sink.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => {
@@ -167,6 +178,7 @@ where
     }
 
     fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
         self.closed.store(true, Ordering::Release);
         self.stalled.notify_one();
     }
@@ -194,6 +206,20 @@ where
     }
 }
 
+/// How long a closing socket waits for its views to write the replies they owe, and then for
+/// the client to answer the close frame (each), before it is dropped.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// How a socket's read loop ended.
+enum Ending {
+    /// The client closed the socket, or it failed.
+    Gone,
+    /// A write timed out: the client stopped reading. Nothing more is written.
+    Stalled,
+    /// The server closes the socket with this code and reason.
+    Close(u16, String),
+}
+
 async fn run<S>(
     endpoint: Arc<Endpoint>,
     socket: WebSocketStream<S>,
@@ -207,22 +233,26 @@ async fn run<S>(
         sink: Mutex::new(sink),
         write_timeout: endpoint.config().write_timeout,
         closed: AtomicBool::new(false),
+        failed: AtomicBool::new(false),
         stalled: Notify::new(),
     });
     let mut connection = endpoint.connect_with(transport.clone());
     tracing::debug!("socket connected");
-    loop {
+    // Only complete text and binary messages move the idle deadline: pings, pongs and the
+    // fragments of an unfinished message do not, so a partial message (up to
+    // `max_frame_bytes`) is held for at most `idle_timeout`.
+    let mut deadline = tokio::time::Instant::now() + idle;
+    let ending = loop {
         let read = tokio::select! {
             biased;
-            _ = transport.stalled.notified() => break,
+            _ = transport.stalled.notified() => break Ending::Stalled,
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
-                    connection.close(1001, "server shutting down").await;
-                    break;
+                    break Ending::Close(1001, "server shutting down".into());
                 }
                 continue;
             }
-            read = tokio::time::timeout(idle, stream.next()) => read,
+            read = tokio::time::timeout_at(deadline, stream.next()) => read,
         };
         let message = match read {
             Ok(Some(Ok(message))) => message,
@@ -237,38 +267,82 @@ async fn run<S>(
                 match code {
                     Some(code) => {
                         tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
-                        connection.close(code, &error.to_string()).await;
+                        break Ending::Close(code, error.to_string());
                     }
-                    None => tracing::debug!(%error, "socket read failed"),
+                    None => {
+                        tracing::debug!(%error, "socket read failed");
+                        break Ending::Gone;
+                    }
                 }
-                break;
             }
-            Ok(None) => break,
+            Ok(None) => break Ending::Gone,
             Err(_) => {
                 tracing::debug!("socket idle: closing");
-                connection.close(1001, "idle").await;
-                break;
+                break Ending::Close(1001, "idle".into());
             }
         };
         // Boxed: the idle read loop then does not hold the largest frame handler's state.
         let result = match message {
-            Message::Text(text) => Box::pin(connection.handle_text(text.as_str())).await,
-            Message::Binary(data) => Box::pin(connection.handle_binary(data)).await,
-            Message::Close(_) => break,
+            Message::Text(text) => {
+                deadline = tokio::time::Instant::now() + idle;
+                Box::pin(connection.handle_text(text.as_str())).await
+            }
+            Message::Binary(data) => {
+                deadline = tokio::time::Instant::now() + idle;
+                Box::pin(connection.handle_binary(data)).await
+            }
+            Message::Close(_) => break Ending::Gone,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };
         if let Err(error) = result {
-            tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
-            connection.close(1008, &error.to_string()).await;
-            break;
+            tracing::warn!(target: "liveview::rejection", %error, "closing socket");
+            break Ending::Close(1008, error.to_string());
+        }
+    };
+    // Ends the views: each first answers the messages already in its mailbox.
+    drop(connection);
+    match ending {
+        Ending::Stalled => {}
+        Ending::Gone => close_sink(&transport).await,
+        Ending::Close(code, reason) => {
+            // A graceful close: the replies owed, the close frame, then the client's answer.
+            // Dropping a socket with unread input makes the kernel reset it, and the client
+            // would see 1006 and lose the replies instead.
+            let views_done = tokio::time::timeout(CLOSE_LINGER, async {
+                while Arc::strong_count(&transport) > 1 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+            let _ = views_done.await;
+            let _ = transport.send(Outbound::Close { code, reason }).await;
+            let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                // Discards what the client still sends until it answers the close (or leaves).
+                while let Some(Ok(message)) = stream.next().await {
+                    if message.is_close() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            close_sink(&transport).await;
         }
     }
-    // Ends the views; then the socket closes once the last reference to its write half goes.
-    drop(connection);
+    transport.closed.store(true, Ordering::Release);
+    tracing::debug!("socket closed");
+}
+
+/// Flushes and closes the write half, unless the socket failed (a client that stopped reading
+/// gets no second chance to block us).
+async fn close_sink<S>(transport: &SocketTransport<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    if transport.failed.load(Ordering::Acquire) {
+        return;
+    }
     transport.closed.store(true, Ordering::Release);
     if let Ok(mut sink) = tokio::time::timeout(transport.write_timeout, transport.sink.lock()).await
     {
-        let _ = tokio::time::timeout(transport.write_timeout, sink.close()).await;
+        let _ = tokio::time::timeout(CLOSE_LINGER, sink.close()).await;
     }
-    tracing::debug!("socket closed");
 }
