@@ -43,7 +43,9 @@ pub fn router() -> Router {
         .live("/nav-landing", nav::Landing)
         .live("/chat", chat::Chat::default())
         .live("/table", table::Table)
-        .live("/upload", upload::Upload)
+        // Its own live session: pages of the default one cannot mount it over their socket
+        // (live navigation to it loads the page over HTTP).
+        .live_session("uploads", |routes| routes.live("/upload", upload::Upload))
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
 }

@@ -84,6 +84,9 @@ pub struct Config {
     pub info_queue: usize,
     /// Views joined at once on one socket (default 32).
     pub max_joins: usize,
+    /// `lvu:` upload channels open at once on one socket (default 32), each holding at most
+    /// one open temporary file; past it, an upload join is refused (`too_many_uploads`).
+    pub max_upload_channels: usize,
     /// Sustained client messages per second on one socket (default 1000); a socket that
     /// exceeds it (beyond `message_burst`) is closed.
     pub max_messages_per_second: u32,
@@ -107,6 +110,7 @@ impl Default for Config {
             view_queue: 64,
             info_queue: 1024,
             max_joins: 32,
+            max_upload_channels: 32,
             max_messages_per_second: 1000,
             message_burst: 2000,
             write_timeout: Duration::from_secs(30),

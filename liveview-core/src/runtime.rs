@@ -14,13 +14,11 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 use liveview_diff::{wire, Rendered};
-use liveview_upload::{
-    AllowUploadRequest, ChunkStatus, EntryWriter, ProgressRequest, UploadError, UploadTokenPayload,
-    UploadedFile,
-};
+use liveview_upload::{AllowUploadRequest, EntryError, ProgressRequest, UploadError, UploadedFile};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -38,6 +36,10 @@ use crate::socket::{Flash, InfoSender, Navigation, Socket};
 use crate::token::{TokenError, UploadTokens};
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url, ViewResult};
+
+mod upload_channel;
+
+use upload_channel::{Registration, UploadChannel, UploadSlot};
 
 /// A frame for the transport to write to the client socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +171,11 @@ pub(crate) enum ChannelMsg {
     RegisterUpload {
         config_ref: String,
         entry_ref: String,
-        reply: oneshot::Sender<Result<(EntryWriter, Arc<AtomicBool>), UploadError>>,
+        reply: oneshot::Sender<Registration>,
+    },
+    UploadTimedOut {
+        config_ref: String,
+        entry_ref: String,
     },
     UploadDone {
         config_ref: String,
@@ -177,17 +183,6 @@ pub(crate) enum ChannelMsg {
         file: UploadedFile,
     },
     Shutdown,
-}
-
-/// An `lvu:` upload channel: chunks are written here, on the connection, then the finished file
-/// is handed to the owning view.
-struct UploadChannel {
-    join_ref: String,
-    writer: Option<EntryWriter>,
-    cancelled: Arc<AtomicBool>,
-    view: Mailbox,
-    config_ref: String,
-    entry_ref: String,
 }
 
 #[derive(Deserialize)]
@@ -348,6 +343,7 @@ impl Connection {
                 }
                 ChannelMsg::Shutdown
                 | ChannelMsg::RegisterUpload { .. }
+                | ChannelMsg::UploadTimedOut { .. }
                 | ChannelMsg::UploadDone { .. } => None,
             };
             let reply = encode_error_reply(
@@ -420,8 +416,15 @@ impl Connection {
         let Some((route, view, mut params)) = self.endpoint.router.lookup_view(url.path()) else {
             return self.send(refuse("unauthorized")).await;
         };
-        if !navigation && route != claims.route {
-            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "join refused: the URL routes to another view");
+        // The token mounts its own route, or (live navigation) a route of its live session;
+        // anything else is refused, and the client loads the page over HTTP.
+        let allowed = if navigation {
+            self.endpoint.router.same_live_session(route, &claims.route)
+        } else {
+            route == claims.route
+        };
+        if !allowed {
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), navigation, "join refused: the URL routes outside the token's live session");
             return self.send(refuse("unauthorized")).await;
         }
         if let Some(query) = url.query() {
@@ -468,182 +471,6 @@ impl Connection {
             out: self.out.clone(),
         });
         self.channels.insert(topic, Channel { join_ref, tx });
-    }
-}
-
-impl Connection {
-    async fn upload(
-        &mut self,
-        join_ref: Option<String>,
-        msg_ref: Option<String>,
-        topic: String,
-        event: String,
-        payload: Payload,
-    ) {
-        match (event.as_str(), payload) {
-            ("phx_join", Payload::Json(payload)) => {
-                let join_ref = join_ref.or_else(|| msg_ref.clone()).unwrap_or_default();
-                match self.register_upload(&topic, &payload).await {
-                    Ok(channel) => {
-                        let channel = UploadChannel {
-                            join_ref: join_ref.clone(),
-                            ..channel
-                        };
-                        self.uploads.insert(topic.clone(), channel);
-                        self.send(encode_empty_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                        ))
-                        .await;
-                    }
-                    Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload join refused");
-                        let reply =
-                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
-                        self.send(reply).await;
-                    }
-                }
-            }
-            ("chunk", Payload::Binary(bytes)) => {
-                let Some(channel) = self.uploads.get_mut(&topic) else {
-                    let reply = encode_error_reply(
-                        join_ref.as_deref(),
-                        msg_ref.as_deref(),
-                        &topic,
-                        "unmatched topic",
-                    );
-                    return self.send(reply).await;
-                };
-                let join_ref = channel.join_ref.clone();
-                let outcome = if channel.cancelled.load(Ordering::Acquire) {
-                    Err(UploadError::Disallowed(channel.entry_ref.clone()))
-                } else {
-                    write_chunk(channel, &bytes)
-                };
-                match outcome {
-                    Ok(file) => {
-                        if let Some(file) = file {
-                            let done = ChannelMsg::UploadDone {
-                                config_ref: channel.config_ref.clone(),
-                                entry_ref: channel.entry_ref.clone(),
-                                file,
-                            };
-                            let view = channel.view.clone();
-                            // Queued before the chunk reply, so the view has the file before
-                            // the client's final `progress` event arrives.
-                            let _ = view.send(Box::new(done)).await;
-                        }
-                        self.send(encode_empty_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                        ))
-                        .await;
-                    }
-                    Err(error) => {
-                        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload chunk refused");
-                        self.uploads.remove(&topic);
-                        let reply =
-                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
-                        self.send(reply).await;
-                    }
-                }
-            }
-            ("phx_leave", _) => {
-                self.uploads.remove(&topic);
-                self.send(encode_empty_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                ))
-                .await;
-            }
-            _ => {
-                let reply = encode_error_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                    "unknown event",
-                );
-                self.send(reply).await;
-            }
-        }
-    }
-
-    async fn register_upload(
-        &mut self,
-        topic: &str,
-        payload: &RawValue,
-    ) -> Result<UploadChannel, UploadError> {
-        #[derive(Deserialize)]
-        struct UploadJoin {
-            token: String,
-        }
-        let entry_ref = &topic["lvu:".len()..];
-        let join: UploadJoin =
-            serde_json::from_str(payload.get()).map_err(|_| UploadError::InvalidToken)?;
-        let tokens = UploadTokens(&self.endpoint.signer);
-        let claims = UploadTokenPayload::verify(&tokens, &join.token)?;
-        if claims.entry_ref != entry_ref {
-            return Err(UploadError::InvalidToken);
-        }
-        let view = self
-            .channels
-            .get(&format!("lv:{}", claims.view_id))
-            .ok_or(UploadError::InvalidToken)?
-            .tx
-            .clone();
-        let (reply, answer) = oneshot::channel();
-        view.send(Box::new(ChannelMsg::RegisterUpload {
-            config_ref: claims.config_ref.clone(),
-            entry_ref: claims.entry_ref.clone(),
-            reply,
-        }))
-        .await
-        .map_err(|_| UploadError::InvalidToken)?;
-        let (writer, cancelled) = answer.await.map_err(|_| UploadError::InvalidToken)??;
-        if let Some(old) = self.uploads.remove(topic) {
-            old.cancelled.store(true, Ordering::Release);
-        }
-        Ok(UploadChannel {
-            join_ref: String::new(),
-            writer: Some(writer),
-            cancelled,
-            view,
-            config_ref: claims.config_ref,
-            entry_ref: claims.entry_ref,
-        })
-    }
-}
-
-/// The error reply of an upload channel: `{"reason": …, "limit"?: …}`.
-fn encode_upload_error(
-    join_ref: &str,
-    msg_ref: Option<&str>,
-    topic: &str,
-    error: &UploadError,
-) -> String {
-    encode_reply(Some(join_ref), msg_ref, topic, false, |out| {
-        crate::json::write_value(&error.reply(), out)
-    })
-}
-
-/// Writes one chunk; returns the finished file once the entry is complete.
-fn write_chunk(
-    channel: &mut UploadChannel,
-    bytes: &[u8],
-) -> Result<Option<UploadedFile>, UploadError> {
-    let writer = channel
-        .writer
-        .as_mut()
-        .ok_or_else(|| UploadError::AlreadyRegistered(channel.entry_ref.clone()))?;
-    match writer.write_chunk(bytes)? {
-        ChunkStatus::Incomplete { .. } => Ok(None),
-        ChunkStatus::Complete => {
-            let writer = channel.writer.take().expect("the writer was just used");
-            writer.finish().map(Some)
-        }
     }
 }
 
@@ -856,8 +683,8 @@ struct ViewTask<V: LiveView> {
     out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
-    /// Cancellation flags of the upload channels registered for this view's entries.
-    upload_flags: HashMap<String, Arc<AtomicBool>>,
+    /// The writers of the upload channels registered for this view's entries.
+    upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     components: RefCell<Registry>,
 }
@@ -889,7 +716,7 @@ impl<V: LiveView> ViewTask<V> {
             csrf: join.csrf,
             out: join.out,
             last: None,
-            upload_flags: HashMap::new(),
+            upload_slots: HashMap::new(),
             components,
         };
         if !Box::pin(task.mount(join.msg_ref, &join.params, &join.session)).await {
@@ -922,6 +749,7 @@ impl<V: LiveView> ViewTask<V> {
                     let frame = encode_phx_error(&task.join_ref, &task.topic);
                     let _ = task.out.send(Outbound::Text(frame)).await;
                     task.socket.stop_tasks();
+                    task.cancel_uploads();
                     return;
                 }
             }
@@ -936,7 +764,15 @@ impl<V: LiveView> ViewTask<V> {
             tracing::error!(topic = %Untrusted(&self.topic), message = %Untrusted(&message), "shutdown failed");
         }
         self.socket.stop_tasks();
+        self.cancel_uploads();
         tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
+    }
+
+    /// Stops the uploads still in flight (their partial files are deleted now).
+    fn cancel_uploads(&mut self) {
+        for (_, slot) in self.upload_slots.drain() {
+            slot.cancel();
+        }
     }
 
     /// Mounts and answers the join; returns whether the view is live.
@@ -1259,15 +1095,33 @@ impl<V: LiveView> ViewTask<V> {
                 reply,
             } => {
                 let result = match self.socket.uploads.by_ref_mut(&config_ref) {
-                    Some(config) => config.register_upload(&entry_ref).map(|writer| {
-                        let flag = Arc::new(AtomicBool::new(false));
-                        self.upload_flags.insert(entry_ref.clone(), flag.clone());
-                        (writer, flag)
-                    }),
+                    Some(config) => {
+                        let timeout = Duration::from_millis(config.options().chunk_timeout);
+                        config.register_upload(&entry_ref).map(|writer| {
+                            let slot = UploadSlot::new(writer, timeout);
+                            self.upload_slots.insert(entry_ref.clone(), slot.clone());
+                            slot
+                        })
+                    }
                     None => Err(UploadError::Disallowed(entry_ref)),
                 };
                 let _ = reply.send(result);
                 Ok(Flow::Continue)
+            }
+            ChannelMsg::UploadTimedOut {
+                config_ref,
+                entry_ref,
+            } => {
+                self.upload_slots.remove(&entry_ref);
+                if let Some(config) = self.socket.uploads.by_ref_mut(&config_ref) {
+                    if config
+                        .put_entry_error(&entry_ref, EntryError::ChunkTimeout)
+                        .is_ok()
+                    {
+                        self.socket.changed = true;
+                    }
+                }
+                self.finish_turn(None, None).await
             }
             ChannelMsg::UploadDone {
                 config_ref,
@@ -1464,8 +1318,9 @@ impl<V: LiveView> ViewTask<V> {
         extra: Option<Vec<u8>>,
     ) -> Result<Flow, Crash> {
         for entry_ref in self.socket.uploads.cancelled.drain(..) {
-            if let Some(flag) = self.upload_flags.remove(&entry_ref) {
-                flag.store(true, Ordering::Release);
+            if let Some(slot) = self.upload_slots.remove(&entry_ref) {
+                // Closes and deletes the partial file now, not when the channel goes.
+                slot.cancel();
             }
         }
         let mut unused = None;

@@ -33,17 +33,33 @@ pub struct Signer {
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The secret key is too short.
+///
+/// ```
+/// let error = liveview_core::Signer::new(&[7; 31]).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "the secret key is 31 bytes long; it must be at least 32 bytes \
+///      (e.g. 64 random characters from `openssl rand -base64 48`)"
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
-#[error("secret key must be at least {MIN_SECRET_LEN} bytes")]
-pub struct WeakSecret;
+#[error(
+    "the secret key is {len} bytes long; it must be at least {MIN_SECRET_LEN} bytes \
+     (e.g. 64 random characters from `openssl rand -base64 48`)"
+)]
+pub struct WeakSecret {
+    /// The length of the key that was given.
+    pub len: usize,
+}
 
 impl Signer {
     /// Creates a signer; the key must be at least [`MIN_SECRET_LEN`] bytes.
     pub fn new(secret: &[u8]) -> Result<Self, WeakSecret> {
+        let weak = WeakSecret { len: secret.len() };
         if secret.len() < MIN_SECRET_LEN {
-            return Err(WeakSecret);
+            return Err(weak);
         }
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| WeakSecret)?;
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| weak)?;
         Ok(Self { mac })
     }
 
