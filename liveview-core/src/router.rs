@@ -97,7 +97,9 @@ impl Router {
         let name: Arc<str> = Arc::from(name);
         for mut route in routes(Router::new()).routes {
             assert!(
-                self.routes.iter().all(|known| known.pattern != route.pattern),
+                self.routes
+                    .iter()
+                    .all(|known| known.pattern != route.pattern),
                 "route {} is already defined",
                 route.pattern
             );

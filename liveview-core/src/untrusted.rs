@@ -69,9 +69,9 @@ mod tests {
 
     #[test]
     fn cuts_long_text_on_a_char_boundary() {
-        let text = "é".repeat(200);
+        let text = "é".repeat(LOG_TEXT_LIMIT + 50);
         let shown = Untrusted(&text).to_string();
         assert!(shown.starts_with(&"é".repeat(LOG_TEXT_LIMIT)));
-        assert!(shown.ends_with(&format!("…(+{} bytes)", (200 - LOG_TEXT_LIMIT) * 2)));
+        assert!(shown.ends_with("…(+100 bytes)"), "{shown}");
     }
 }

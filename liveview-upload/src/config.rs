@@ -233,8 +233,7 @@ impl UploadConfig {
             }
         }
 
-        let replacing =
-            self.options.max_entries == 1 && self.entries.len() == 1 && new.len() == 1;
+        let replacing = self.options.max_entries == 1 && self.entries.len() == 1 && new.len() == 1;
         if !replacing && self.entries.len() + new.len() > self.entry_capacity() {
             if !self.config_errors.contains(&EntryError::TooManyFiles) {
                 self.config_errors.push(EntryError::TooManyFiles);
@@ -334,8 +333,10 @@ impl UploadConfig {
         let max = self.options.max_entries;
         let mut entries = BTreeMap::new();
         let mut errors = BTreeMap::new();
-        let requested_refs: HashSet<&str> =
-            client_entries.iter().map(|c| c.entry_ref.as_str()).collect();
+        let requested_refs: HashSet<&str> = client_entries
+            .iter()
+            .map(|c| c.entry_ref.as_str())
+            .collect();
         for (i, entry) in self.entries.iter_mut().enumerate() {
             let requested = requested_refs.contains(entry.entry_ref.as_str());
             if !requested || i >= max || entry.preflighted {

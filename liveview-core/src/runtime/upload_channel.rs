@@ -64,15 +64,25 @@ impl UploadSlot {
     }
 
     fn last_chunk(&self) -> Instant {
-        *self.last_chunk.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .last_chunk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Writes one chunk; returns the finished file once the entry is complete.
-    fn write_chunk(&self, entry_ref: &str, bytes: &[u8]) -> Result<Option<UploadedFile>, UploadError> {
+    fn write_chunk(
+        &self,
+        entry_ref: &str,
+        bytes: &[u8],
+    ) -> Result<Option<UploadedFile>, UploadError> {
         if self.is_cancelled() {
             return Err(UploadError::Disallowed(entry_ref.to_owned()));
         }
-        *self.last_chunk.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self
+            .last_chunk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
         let mut slot = self.lock_writer();
         let writer = slot
             .as_mut()
@@ -224,7 +234,8 @@ impl Connection {
             return Err(UploadError::InvalidToken);
         }
         // Channels whose upload was cancelled or timed out hold no file: forget them first.
-        self.uploads.retain(|_, channel| !channel.slot.is_cancelled());
+        self.uploads
+            .retain(|_, channel| !channel.slot.is_cancelled());
         if let Some(old) = self.uploads.remove(topic) {
             old.slot.cancel();
         }
