@@ -346,3 +346,44 @@ where
         let _ = tokio::time::timeout(CLOSE_LINGER, sink.close()).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eight views of one socket write to a client that reads nothing: the first write that
+    /// times out fails them all, so the socket is held for one write timeout, not eight.
+    #[tokio::test]
+    async fn one_write_timeout_fails_every_writer_of_the_socket() {
+        let (server, _client) = tokio::io::duplex(1024);
+        let socket = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
+        let (sink, _stream) = socket.split();
+        let timeout = Duration::from_millis(300);
+        let transport = Arc::new(SocketTransport {
+            sink: Mutex::new(sink),
+            write_timeout: timeout,
+            closed: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            stalled: Notify::new(),
+        });
+        let started = tokio::time::Instant::now();
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let transport = transport.clone();
+                tokio::spawn(async move {
+                    transport
+                        .send(Outbound::Text("x".repeat(10_000)))
+                        .await
+                        .is_err()
+                })
+            })
+            .collect();
+        for writer in writers {
+            assert!(writer.await.unwrap(), "every writer fails");
+        }
+        let held = started.elapsed();
+        // Before the fix each writer waited for the lock and then for its own timeout (8 x).
+        assert!(held < timeout * 3, "the socket was held {held:?}");
+        assert!(transport.failed.load(Ordering::Acquire));
+    }
+}
