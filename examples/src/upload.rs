@@ -161,7 +161,7 @@ fn describe(error: &EntryError, options: &UploadOptions) -> String {
 /// `2_000_000` → `"2 MB"`.
 fn megabytes(bytes: u64) -> String {
     let tenths = bytes / 100_000;
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} MB", tenths / 10)
     } else {
         format!("{}.{} MB", tenths / 10, tenths % 10)

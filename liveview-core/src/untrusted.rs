@@ -24,12 +24,10 @@ pub struct Untrusted<'a>(pub &'a str);
 
 impl fmt::Display for Untrusted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = 0;
-        for (index, c) in self.0.char_indices() {
+        for (shown, (index, c)) in self.0.char_indices().enumerate() {
             if shown == LOG_TEXT_LIMIT {
                 return write!(f, "…(+{} bytes)", self.0.len() - index);
             }
-            shown += 1;
             match c {
                 // Printable ASCII other than the escapes: as is (the common case).
                 ' '..='~' if c != '\\' && c != '"' => f.write_str(c.encode_utf8(&mut [0; 4]))?,
