@@ -534,3 +534,71 @@ async fn a_session_token_mounts_only_routes_of_its_live_session() {
     }
     assert_server_works(address).await;
 }
+
+/// A view whose `nap` event takes a while: its mailbox fills behind it.
+struct Napper;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum NapEvent {
+    Nap {
+        ms: u64,
+        #[serde(default)]
+        #[allow(dead_code)]
+        pad: String,
+    },
+}
+
+impl LiveView for Napper {
+    type State = ();
+    type Event = NapEvent;
+    type Info = ();
+
+    async fn handle_event(&self, _: &mut Socket<Self>, event: NapEvent) -> ViewResult {
+        let NapEvent::Nap { ms, .. } = event;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(())
+    }
+
+    fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+        html! { p { "napping" } }
+    }
+}
+
+#[tokio::test]
+async fn queued_message_bytes_per_socket_are_bounded() {
+    let router = Router::new()
+        .live("/", Napper)
+        .live("/counter", examples::counter::Counter);
+    let address = start_endpoint(examples::endpoint(router, None).unwrap()).await;
+    let mut joined = Joined::open(address, "/").await;
+    // The view naps; meanwhile 20 messages of 500 KB arrive (10 MB for its mailbox).
+    joined
+        .push("event", support::click("nap", json!({"ms": 1_000})))
+        .await;
+    let pad = "p".repeat(500_000);
+    for _ in 0..20 {
+        joined
+            .push("event", support::click("nap", json!({"ms": 0, "pad": pad})))
+            .await;
+    }
+    let (mut accepted, mut overloaded) = (0, 0);
+    while accepted + overloaded < 21 {
+        let frame = joined.client.recv().await;
+        match frame[4]["status"].as_str() {
+            Some("ok") => accepted += 1,
+            Some("error") => {
+                assert_eq!(frame[4]["response"]["reason"], json!("overloaded"));
+                overloaded += 1;
+            }
+            _ => panic!("{frame}"),
+        }
+    }
+    let budget = Config::default().max_queued_bytes;
+    // At most the budget's worth of payloads waited (plus the napping one): 8 of 500 KB.
+    assert!(accepted <= 1 + budget / 500_000, "{accepted} accepted");
+    assert!(overloaded >= 12, "{overloaded} refused");
+    let response = joined.event(support::click("nap", json!({"ms": 0}))).await;
+    assert_eq!(response, json!({}), "the view goes on");
+    assert_server_works(address).await;
+}

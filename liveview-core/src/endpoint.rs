@@ -75,13 +75,18 @@ pub struct Config {
     /// Messages queued for one view; past it, the client's message gets an `"overloaded"`
     /// error reply (default 64).
     pub view_queue: usize,
-    /// Messages queued for one view's `handle_info` (default 1024): its own
+    /// Messages queued for one view's `handle_info` (default 256): its own
     /// [`send_info`](crate::Socket::send_info)s, `repeat` ticks, pub/sub deliveries and its
     /// components' `send_parent_info`s. Ticks and pub/sub deliveries wait while it is full
     /// (pub/sub messages then overflow the subscription's own queue, where the backend drops
     /// them with a log line); a `send_info` that finds it full ends the view as a crash (the
     /// client rejoins with a fresh mount).
     pub info_queue: usize,
+    /// Bytes of client messages queued for one socket's views at once, all views together
+    /// (default 4 MiB): a message that would pass it gets an `"overloaded"` error reply, as
+    /// one for a full mailbox does. Without it, a client could park `view_queue` frames of
+    /// `max_frame_bytes` in each of `max_joins` busy views.
+    pub max_queued_bytes: usize,
     /// Views joined at once on one socket (default 32).
     pub max_joins: usize,
     /// `lvu:` upload channels open at once on one socket (default 32), each holding at most
@@ -108,7 +113,8 @@ impl Default for Config {
             max_frame_bytes: 1 << 20,
             outbound_queue: 256,
             view_queue: 64,
-            info_queue: 1024,
+            info_queue: 256,
+            max_queued_bytes: 4 << 20,
             max_joins: 32,
             max_upload_channels: 32,
             max_messages_per_second: 1000,

@@ -11,7 +11,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -108,6 +108,8 @@ pub struct Connection {
     uploads: HashMap<String, UploadChannel>,
     out: Arc<dyn Transport>,
     rate: TokenBucket,
+    /// Bytes of client payloads waiting in (or being handled from) this socket's mailboxes.
+    queued: Arc<AtomicUsize>,
 }
 
 /// A token bucket: `rate` tokens per second, at most `burst` stored.
@@ -150,15 +152,50 @@ struct Channel {
 /// A view task's mailbox (messages are boxed so that the channel's slots stay small).
 pub(crate) type Mailbox = mpsc::Sender<Box<ChannelMsg>>;
 
+/// A client message's payload on its way to a view, counted against the socket's budget of
+/// queued bytes ([`Config::max_queued_bytes`](crate::Config)) until the view is done with it.
+pub(crate) struct Queued {
+    raw: Box<RawValue>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Queued {
+    /// Charges `raw` to `queued`, unless that would pass `budget`.
+    fn charge(raw: Box<RawValue>, queued: &Arc<AtomicUsize>, budget: usize) -> Option<Self> {
+        let size = raw.get().len();
+        queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |total| {
+                let total = total.checked_add(size)?;
+                (total <= budget).then_some(total)
+            })
+            .ok()?;
+        Some(Self {
+            raw,
+            queued: queued.clone(),
+        })
+    }
+
+    fn get(&self) -> &str {
+        self.raw.get()
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.queued
+            .fetch_sub(self.raw.get().len(), Ordering::AcqRel);
+    }
+}
+
 /// Messages from the connection to a view task.
 pub(crate) enum ChannelMsg {
     Event {
         msg_ref: Option<String>,
-        payload: Box<RawValue>,
+        payload: Queued,
     },
     LivePatch {
         msg_ref: Option<String>,
-        payload: Box<RawValue>,
+        payload: Queued,
     },
     Leave {
         msg_ref: Option<String>,
@@ -166,7 +203,7 @@ pub(crate) enum ChannelMsg {
     Other {
         msg_ref: Option<String>,
         event: String,
-        payload: Box<RawValue>,
+        payload: Queued,
     },
     RegisterUpload {
         config_ref: String,
@@ -211,6 +248,7 @@ impl Connection {
             uploads: HashMap::new(),
             rate,
             out: transport,
+            queued: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -307,6 +345,16 @@ impl Connection {
             tracing::debug!(topic = %Untrusted(&topic), "dropping a message for an outdated join");
             return;
         }
+        // The bytes of messages waiting in this socket's mailboxes are bounded together.
+        let Some(payload) =
+            Queued::charge(payload, &self.queued, self.endpoint.config.max_queued_bytes)
+        else {
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "queued messages over the socket's byte budget: message refused");
+            let join_ref = channel.join_ref.clone();
+            let reply =
+                encode_error_reply(Some(&join_ref), msg_ref.as_deref(), &topic, "overloaded");
+            return self.send(reply).await;
+        };
         let msg = match event.as_str() {
             "event" => ChannelMsg::Event { msg_ref, payload },
             "live_patch" => ChannelMsg::LivePatch { msg_ref, payload },
@@ -1144,12 +1192,12 @@ impl<V: LiveView> ViewTask<V> {
             } => {
                 let reply = match event.as_str() {
                     "cids_will_destroy" => {
-                        let cids = cids_of(&payload);
+                        let cids = cids_of(payload.get());
                         self.components.borrow_mut().will_destroy(&cids);
                         encode_empty_reply(Some(&self.join_ref), msg_ref.as_deref(), &self.topic)
                     }
                     "cids_destroyed" => {
-                        let cids = cids_of(&payload);
+                        let cids = cids_of(payload.get());
                         let removed = self.components.borrow_mut().destroyed(&cids);
                         encode_reply(
                             Some(&self.join_ref),
@@ -1402,13 +1450,13 @@ impl<V: LiveView> ViewTask<V> {
     }
 }
 
-fn cids_of(payload: &RawValue) -> Vec<u32> {
+fn cids_of(payload: &str) -> Vec<u32> {
     #[derive(Deserialize)]
     struct Cids {
         #[serde(default)]
         cids: Vec<u32>,
     }
-    serde_json::from_str::<Cids>(payload.get())
+    serde_json::from_str::<Cids>(payload)
         .map(|cids| cids.cids)
         .unwrap_or_default()
 }

@@ -240,6 +240,8 @@ impl<V: LiveView> Socket<V> {
     /// a view that fills it (say, a client whose every event queues slow work) has outrun its
     /// own capacity, and is ended as if it had crashed: the client rejoins with a fresh mount.
     /// Dropping the message instead would leave the page waiting for a result that never comes.
+    /// The queue bounds the number of infos, not their size: an info built from client input
+    /// (a search query) should keep only what the work needs.
     pub fn send_info(&self, info: V::Info) {
         if let Some(infos) = &self.infos {
             infos.try_send(info);
