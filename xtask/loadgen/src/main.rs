@@ -11,12 +11,14 @@
 //! loadgen ws    --server 127.0.0.1:4000 [--path /counter] [--conns 1] [--events 2000]
 //!               [--event inc] [--value '{"value":""}'] [--pid PID] [--sources N]
 //! loadgen http  --server 127.0.0.1:4000 [--path /counter] [--conns 2] [--secs 10] [--pid PID]
+//! loadgen probe --exe target/release/liveview-examples [--only deep-query,slowloris]
 //! ```
 //!
 //! Traffic only ever goes to 127.0.0.0/8: other addresses are refused.
 
 mod client;
 mod load;
+mod probe;
 mod procfs;
 mod suite;
 
@@ -32,7 +34,8 @@ usage:
                 [--hold N] [--hold-js N] [--secs N] [--only a,b] [--servers ours,liveviewjs,echo]
   loadgen ws    --server ADDR [--path /counter] [--conns 1] [--events 2000] [--event inc]
                 [--value JSON] [--pid PID] [--sources N] [--setup N]
-  loadgen http  --server ADDR [--path /counter] [--conns 2] [--secs 10] [--pid PID]";
+  loadgen http  --server ADDR [--path /counter] [--conns 2] [--secs 10] [--pid PID]
+  loadgen probe --exe EXAMPLES_SERVER [--only attack,attack]   (the hardening probe)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         "suite" => suite_command(&options),
         "ws" => ws_command(&options),
         "http" => http_command(&options),
+        "probe" => probe_command(&options),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -195,5 +199,14 @@ fn http_command(o: &Options) -> Result<(), String> {
             .map_err(|_| "--pid")?,
     );
     print_metrics(&metrics);
+    Ok(())
+}
+
+fn probe_command(o: &Options) -> Result<(), String> {
+    let only: Option<Vec<String>> = o
+        .get("only")
+        .map(|list| list.split(',').map(str::to_owned).collect());
+    let report = probe::run(&PathBuf::from(o.required("exe")?), only.as_deref())?;
+    println!("{report}");
     Ok(())
 }
