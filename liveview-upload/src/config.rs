@@ -2,13 +2,19 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::entry::{ClientEntry, UploadEntry};
 use crate::error::{EntryError, Error, Result};
 use crate::options::{Accept, UploadOptions};
+use crate::storage::{Stored, TempFileStorage, UploadStorage};
 use crate::token::{EntryTokens, UploadTokenPayload};
-use crate::wire::{ClientConfig, PreflightError, PreflightOk, PreflightReply, ProgressUpdate};
-use crate::writer::{ChunkSink, EntryWriter, TempFileSink, UploadedFile};
+use crate::wire::{
+    ClientConfig, PreflightEntry, PreflightError, PreflightOk, PreflightReply, ProgressUpdate,
+};
+use crate::writer::UploadTarget;
 
 /// How many entries past `max_entries` a config keeps (shown with
 /// [`EntryError::TooManyFiles`]); a batch that would go further is refused
@@ -16,9 +22,11 @@ use crate::writer::{ChunkSink, EntryWriter, TempFileSink, UploadedFile};
 pub const EXTRA_ENTRIES: usize = 16;
 
 /// One allowed upload: its name, server-generated ref, options, entries,
-/// errors and the stored files of completed entries.
+/// errors and what was stored of completed entries.
 ///
-/// Dropping the config deletes the temporary files it still holds.
+/// Phoenix: `Phoenix.LiveView.UploadConfig`; LiveViewJS: `UploadConfig`.
+///
+/// Dropping the config drops what it still holds ([`Stored`]): temporary files are deleted.
 pub struct UploadConfig {
     name: String,
     upload_ref: String,
@@ -26,7 +34,9 @@ pub struct UploadConfig {
     accept: Accept,
     entries: Vec<UploadEntry>,
     config_errors: Vec<EntryError>,
-    files: HashMap<String, UploadedFile>,
+    /// What the storage made of each completed entry, or the presigner's answer for each
+    /// entry of an external upload.
+    stored: HashMap<String, Stored>,
 }
 
 impl fmt::Debug for UploadConfig {
@@ -37,7 +47,7 @@ impl fmt::Debug for UploadConfig {
             .field("options", &self.options)
             .field("entries", &self.entries)
             .field("config_errors", &self.config_errors)
-            .field("files", &self.files.len())
+            .field("stored", &self.stored.len())
             .finish()
     }
 }
@@ -65,7 +75,7 @@ impl UploadConfig {
             accept,
             entries: Vec::new(),
             config_errors: Vec::new(),
-            files: HashMap::new(),
+            stored: HashMap::new(),
         })
     }
 
@@ -89,6 +99,23 @@ impl UploadConfig {
     /// Whether uploads start right after selection.
     pub fn auto_upload(&self) -> bool {
         self.options.auto_upload
+    }
+
+    /// This config's own storage ([`UploadOptions::storage`]); `None` means the endpoint's
+    /// default.
+    pub fn storage(&self) -> Option<&Arc<dyn UploadStorage>> {
+        self.options.storage.as_ref()
+    }
+
+    /// Whether the client uploads the files itself ([`UploadOptions::external`]).
+    pub fn is_external(&self) -> bool {
+        self.options.external.is_some()
+    }
+
+    /// What is stored for an entry: the storage's result once all its bytes arrived, or,
+    /// for an external upload, the presigner's answer once it is preflighted.
+    pub fn stored(&self, entry_ref: &str) -> Option<&Stored> {
+        self.stored.get(entry_ref)
     }
 
     /// The `config` object of the `allow_upload` reply.
@@ -293,9 +320,9 @@ impl UploadConfig {
         }
     }
 
-    /// Drops the stored file of a removed entry and marks it cancelled.
+    /// Drops what is stored of a removed entry and marks it cancelled.
     fn finish_removal(&mut self, mut entry: UploadEntry) -> UploadEntry {
-        self.files.remove(&entry.entry_ref);
+        self.stored.remove(&entry.entry_ref);
         entry.cancelled = true;
         entry
     }
@@ -303,21 +330,27 @@ impl UploadConfig {
     // ----- preflight -------------------------------------------------------
 
     /// Handles `allow_upload` (§10.3) and returns the reply's `response`
-    /// (without `diff`).
+    /// (without `diff`). Phoenix: `Phoenix.LiveView.Upload.generate_preflight_response/4`.
     ///
     /// Unknown entries are first registered as by
     /// [`put_entries`](Self::put_entries). If the config then has errors and
     /// is not `auto_upload`, the whole request fails
     /// ([`PreflightReply::Error`] listing every `[ref, reason]`). Otherwise
     /// the requested entries that are not preflighted yet and lie within the
-    /// first `max_entries` are marked preflighted; valid ones get a token
-    /// signed with `tokens` over ([`UploadTokenPayload`]) `view_id`, the
-    /// config ref, the entry ref and `cid`; invalid ones are listed in
-    /// `errors`.
-    pub fn preflight(
+    /// first `max_entries` are marked preflighted; invalid ones are listed in
+    /// `errors`, and each valid one gets what the client uploads it with:
+    ///
+    /// * a channel token signed with `tokens` over ([`UploadTokenPayload`]) `view_id`, the
+    ///   config ref, the entry ref and `cid`;
+    /// * for an external upload, the [`Presigner`](crate::Presigner)'s answer (an
+    ///   [`ExternalUpload`](crate::ExternalUpload), kept for
+    ///   [`consume`](Self::consume)). A presigner error goes on the entry; without
+    ///   `auto_upload` it fails the whole request (`[[ref, reason]]`), as in Phoenix; with
+    ///   it the entry is listed in `errors` and the others go on.
+    pub async fn preflight<T: EntryTokens + Sync + ?Sized>(
         &mut self,
         client_entries: &[ClientEntry],
-        tokens: &dyn EntryTokens,
+        tokens: &T,
         view_id: &str,
         cid: Option<u32>,
     ) -> PreflightReply {
@@ -331,12 +364,12 @@ impl UploadConfig {
         }
 
         let max = self.options.max_entries;
-        let mut entries = BTreeMap::new();
-        let mut errors = BTreeMap::new();
         let requested_refs: HashSet<&str> = client_entries
             .iter()
             .map(|c| c.entry_ref.as_str())
             .collect();
+        let mut accepted = Vec::new();
+        let mut errors = BTreeMap::new();
         for (i, entry) in self.entries.iter_mut().enumerate() {
             let requested = requested_refs.contains(entry.entry_ref.as_str());
             if !requested || i >= max || entry.preflighted {
@@ -344,15 +377,43 @@ impl UploadConfig {
             }
             entry.preflighted = true;
             if entry.valid && entry.errors.is_empty() {
+                accepted.push(entry.clone());
+            } else {
+                errors.insert(entry.entry_ref.clone(), entry.errors.clone());
+            }
+        }
+
+        let mut entries = BTreeMap::new();
+        let presigner = self.options.external.clone();
+        for entry in accepted {
+            let Some(presigner) = &presigner else {
                 let payload = UploadTokenPayload {
                     view_id: view_id.to_owned(),
                     config_ref: self.upload_ref.clone(),
                     entry_ref: entry.entry_ref.clone(),
                     cid,
                 };
-                entries.insert(entry.entry_ref.clone(), payload.sign(tokens));
-            } else {
-                errors.insert(entry.entry_ref.clone(), entry.errors.clone());
+                let token = payload.sign(&tokens);
+                entries.insert(entry.entry_ref, PreflightEntry::Token(token));
+                continue;
+            };
+            match presigner.0.presign(&entry).await {
+                Ok(external) => {
+                    self.stored
+                        .insert(entry.entry_ref.clone(), Stored::External(external.clone()));
+                    entries.insert(entry.entry_ref, PreflightEntry::External(external));
+                }
+                Err(error) => {
+                    // The entry exists: it was just preflighted.
+                    let _ = self.put_entry_error(&entry.entry_ref, error.clone());
+                    if !self.options.auto_upload {
+                        return PreflightReply::Error(PreflightError {
+                            upload_ref: self.upload_ref.clone(),
+                            error: vec![(entry.entry_ref, error)],
+                        });
+                    }
+                    errors.insert(entry.entry_ref, vec![error]);
+                }
             }
         }
 
@@ -366,40 +427,32 @@ impl UploadConfig {
 
     // ----- upload channel --------------------------------------------------
 
-    /// Registers the upload channel of an entry (on a verified `lvu:` join)
-    /// and returns a writer into a fresh temporary file.
+    /// Registers the upload channel of an entry (on a verified `lvu:` join) and returns
+    /// where its bytes go: this config's storage, else `default_storage` (the endpoint's),
+    /// else temporary files in the system temp directory. The channel opens the
+    /// [`UploadTarget`] itself, off the view.
     ///
-    /// Errors: [`Error::Disallowed`] if the entry is unknown, invalid or not
-    /// preflighted; [`Error::AlreadyRegistered`] if a channel is registered
-    /// or the file is already stored; [`Error::Writer`] if the temporary file
-    /// cannot be created.
-    pub fn register_upload(&mut self, entry_ref: &str) -> Result<EntryWriter<TempFileSink>> {
-        self.check_registrable(entry_ref)?;
-        let writer = EntryWriter::temp_file(
-            entry_ref,
-            self.entry(entry_ref).map_or(0, |e| e.client_size),
-            self.options.max_file_size,
-            self.options.temp_dir.as_deref(),
-        )?;
-        self.mark_registered(entry_ref);
-        Ok(writer)
-    }
-
-    /// Like [`register_upload`](Self::register_upload) with a caller-provided
-    /// sink (its output is not tracked by the config).
-    pub fn register_upload_with<S: ChunkSink>(
+    /// Errors: [`Error::Disallowed`] if the entry is unknown, invalid, not
+    /// preflighted, or external (the client uploads it elsewhere);
+    /// [`Error::AlreadyRegistered`] if a channel is registered or the file is already
+    /// stored.
+    pub fn register_upload(
         &mut self,
         entry_ref: &str,
-        sink: S,
-    ) -> Result<EntryWriter<S>> {
+        default_storage: Option<&Arc<dyn UploadStorage>>,
+    ) -> Result<UploadTarget> {
         self.check_registrable(entry_ref)?;
-        let size = self.entry(entry_ref).map_or(0, |e| e.client_size);
-        self.mark_registered(entry_ref);
-        Ok(EntryWriter::new(
-            entry_ref,
-            size,
+        let storage = match (&self.options.storage, default_storage) {
+            (Some(storage), _) | (None, Some(storage)) => storage.clone(),
+            (None, None) => Arc::new(TempFileStorage::default()),
+        };
+        let entry = self.entry_mut(entry_ref)?;
+        entry.registered = true;
+        Ok(UploadTarget::new(
+            storage,
+            entry.clone(),
             self.options.max_file_size,
-            sink,
+            Duration::from_millis(self.options.chunk_timeout),
         ))
     }
 
@@ -407,57 +460,56 @@ impl UploadConfig {
         let entry = self
             .entry(entry_ref)
             .ok_or_else(|| Error::Disallowed(entry_ref.to_owned()))?;
-        if !entry.valid || !entry.errors.is_empty() || !entry.preflighted {
+        if !entry.valid || !entry.errors.is_empty() || !entry.preflighted || self.is_external()
+        {
             return Err(Error::Disallowed(entry_ref.to_owned()));
         }
-        if entry.registered || entry.path.is_some() {
+        if entry.registered || self.stored.contains_key(entry_ref) {
             return Err(Error::AlreadyRegistered(entry_ref.to_owned()));
         }
         Ok(())
     }
 
-    fn mark_registered(&mut self, entry_ref: &str) {
-        if let Ok(entry) = self.entry_mut(entry_ref) {
-            entry.registered = true;
-        }
-    }
-
     /// Forgets the upload channel of an entry whose file is not stored yet
     /// (the channel died), so that a new join may register again.
     pub fn unregister_upload(&mut self, entry_ref: &str) -> Result<()> {
+        let stored = self.stored.contains_key(entry_ref);
         let entry = self.entry_mut(entry_ref)?;
-        if entry.path.is_none() {
+        if !stored {
             entry.registered = false;
         }
         Ok(())
     }
 
-    /// Stores the completed file of an entry (the output of
-    /// [`EntryWriter::finish`]). The entry is done once its progress is also
-    /// 100 (in either order). Fails with [`Error::UnknownEntry`] if the entry
-    /// was cancelled meanwhile (the file is then deleted).
-    pub fn attach_file(&mut self, entry_ref: &str, file: UploadedFile) -> Result<()> {
+    /// Stores what the storage made of an entry once all its bytes arrived
+    /// ([`EntryWriter::finish`](crate::EntryWriter::finish)). The entry is done once its
+    /// progress is also 100 (in either order). Fails with [`Error::UnknownEntry`] if the
+    /// entry was cancelled meanwhile: `stored` is then dropped (a temporary file is
+    /// deleted).
+    pub fn attach(&mut self, entry_ref: &str, stored: Stored) -> Result<()> {
         let entry = self.entry_mut(entry_ref)?;
-        entry.path = Some(file.path().to_path_buf());
+        entry.path = stored.path().map(Path::to_path_buf);
         entry.done = entry.progress == 100;
-        self.files.insert(entry_ref.to_owned(), file);
+        self.stored.insert(entry_ref.to_owned(), stored);
         Ok(())
     }
 
     // ----- progress --------------------------------------------------------
 
     /// Sets the progress (`0..=100`) of an entry; it only grows. At 100 the
-    /// entry is done once its file is stored ([`attach_file`](Self::attach_file)).
+    /// entry is done once its file is stored ([`attach`](Self::attach)); an external
+    /// entry is done at 100 (the client uploaded it elsewhere).
     pub fn update_progress(&mut self, entry_ref: &str, progress: u64) -> Result<()> {
         if progress > 100 {
             return Err(Error::InvalidProgress(progress));
         }
+        let stored = self.stored.contains_key(entry_ref);
         let entry = self.entry_mut(entry_ref)?;
         let progress = progress as u8;
         if progress > entry.progress {
             entry.progress = progress;
         }
-        if entry.progress == 100 && entry.path.is_some() {
+        if entry.progress == 100 && stored {
             entry.done = true;
         }
         Ok(())
@@ -477,8 +529,8 @@ impl UploadConfig {
 
     // ----- cancel ----------------------------------------------------------
 
-    /// Cancels an entry: removes it, its errors and its stored file, and
-    /// re-validates the entry count. Returns the removed entry (with
+    /// Cancels an entry: removes it, its errors and what is stored of it (a temporary file
+    /// is deleted), and re-validates the entry count. Returns the removed entry (with
     /// `cancelled` set); if it [`is_registered`](UploadEntry::is_registered)
     /// the transport stops its `lvu:` channel.
     pub fn cancel(&mut self, entry_ref: &str) -> Result<UploadEntry> {
@@ -500,7 +552,7 @@ impl UploadConfig {
             .into_iter()
             .map(|e| self.finish_removal(e))
             .collect();
-        self.files.clear();
+        self.stored.clear();
         self.recalculate_errors();
         out
     }
@@ -513,15 +565,18 @@ impl UploadConfig {
         self.entries.iter().partition(|e| e.done)
     }
 
-    /// Consumes every done entry: calls `f` with its stored file and the
-    /// entry, removes the entry and returns the results in entry order.
+    /// Consumes every done entry: calls `f` with what was stored of it and the
+    /// entry, removes the entry and returns the results in entry order (Phoenix:
+    /// `consume_uploaded_entries/3`; LiveViewJS: `consumeUploadedEntries`).
     ///
-    /// The file is deleted when `f` returns, unless `f` moved it
-    /// ([`UploadedFile::persist`]) or kept it ([`UploadedFile::keep`]).
-    /// Entries that are not done are left alone.
+    /// `f` owns the [`Stored`] value: what it does not move out is dropped when it returns,
+    /// so a temporary file is deleted unless `f` moved it
+    /// ([`UploadedFile::persist`](crate::UploadedFile::persist)) or kept it
+    /// ([`UploadedFile::keep`](crate::UploadedFile::keep)). To finish the work in async
+    /// code, return the value itself from `f`. Entries that are not done are left alone.
     pub fn consume<T, F>(&mut self, mut f: F) -> Vec<T>
     where
-        F: FnMut(UploadedFile, &UploadEntry) -> T,
+        F: FnMut(Stored, &UploadEntry) -> T,
     {
         let done: Vec<String> = self.done_refs().into_iter().map(str::to_owned).collect();
         done.iter()
@@ -534,7 +589,7 @@ impl UploadConfig {
     /// [`Error::Disallowed`] if it is not done.
     pub fn consume_entry<T, F>(&mut self, entry_ref: &str, f: F) -> Result<T>
     where
-        F: FnOnce(UploadedFile, &UploadEntry) -> T,
+        F: FnOnce(Stored, &UploadEntry) -> T,
     {
         let idx = self
             .entries
@@ -544,11 +599,11 @@ impl UploadConfig {
         if !self.entries[idx].done {
             return Err(Error::Disallowed(entry_ref.to_owned()));
         }
-        let Some(file) = self.files.remove(entry_ref) else {
+        let Some(stored) = self.stored.remove(entry_ref) else {
             return Err(Error::Disallowed(entry_ref.to_owned()));
         };
         let entry = self.entries.remove(idx);
         self.recalculate_errors();
-        Ok(f(file, &entry))
+        Ok(f(stored, &entry))
     }
 }

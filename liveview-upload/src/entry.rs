@@ -97,7 +97,8 @@ pub struct UploadEntry {
     pub progress: u8,
     /// The entry passed `allow_upload`.
     pub preflighted: bool,
-    /// The upload finished: progress 100 and the file is stored.
+    /// The upload finished: progress 100 and the file is stored (for an external upload:
+    /// the client reported progress 100).
     pub done: bool,
     /// The entry was cancelled (only set on entries returned by cancel
     /// operations; cancelled entries are removed from the config).
@@ -108,7 +109,9 @@ pub struct UploadEntry {
     pub errors: Vec<EntryError>,
     /// A server-generated UUID (v4) for the entry, e.g. for storage names.
     pub uuid: String,
-    /// The stored (temporary) file once all bytes were received.
+    /// The stored file once all bytes were received, if the storage keeps files
+    /// ([`Stored::File`](crate::Stored::File)); `None` for other storages and external
+    /// uploads.
     pub path: Option<PathBuf>,
     /// An upload channel is registered for the entry.
     #[serde(skip)]
@@ -116,6 +119,19 @@ pub struct UploadEntry {
 }
 
 impl UploadEntry {
+    /// The server's state of a newly selected file of the config named `config_name` whose
+    /// ref is `upload_ref` (an [`UploadConfig`](crate::UploadConfig) makes these itself;
+    /// this is for testing a storage or a presigner on its own).
+    ///
+    /// ```
+    /// use liveview_upload::{ClientEntry, UploadEntry};
+    /// let entry = UploadEntry::new(&ClientEntry::new("0", "a.txt", "text/plain", 5), "phx-F1", "files");
+    /// assert_eq!((entry.client_size, entry.progress, entry.done), (5, 0, false));
+    /// ```
+    pub fn new(client: &ClientEntry, upload_ref: &str, config_name: &str) -> Self {
+        Self::from_client(client, upload_ref, config_name)
+    }
+
     pub(crate) fn from_client(client: &ClientEntry, upload_ref: &str, config_name: &str) -> Self {
         UploadEntry {
             entry_ref: client.entry_ref.clone(),

@@ -39,7 +39,7 @@ pub enum Error {
         /// The byte limit that was exceeded.
         limit: u64,
     },
-    /// Storing a chunk failed. Wire reason `writer_error`.
+    /// The storage failed to open, write or finish the file. Wire reason `writer_error`.
     #[error("upload writer error: {0}")]
     Writer(#[source] io::Error),
     /// No entry with this ref exists in the config.
@@ -125,6 +125,10 @@ pub enum EntryError {
     /// No chunk arrived within the config's `chunk_timeout`: the upload was
     /// stopped and its partial file deleted (`"chunk_timeout"`).
     ChunkTimeout,
+    /// The storage failed to open, write or finish the file (`"writer_failure"`; Phoenix:
+    /// `{:writer_failure, reason}`). The client was answered `writer_error` and keeps the
+    /// entry, with this error, until it is cancelled.
+    WriterFailure,
     /// An application-defined reason.
     Custom(String),
 }
@@ -138,6 +142,7 @@ impl EntryError {
             EntryError::TooManyFiles => "too_many_files",
             EntryError::ExternalClientFailure => "external_client_failure",
             EntryError::ChunkTimeout => "chunk_timeout",
+            EntryError::WriterFailure => "writer_failure",
             EntryError::Custom(reason) => reason,
         }
     }
@@ -150,6 +155,7 @@ impl EntryError {
             "too_many_files" => EntryError::TooManyFiles,
             "external_client_failure" => EntryError::ExternalClientFailure,
             "chunk_timeout" => EntryError::ChunkTimeout,
+            "writer_failure" => EntryError::WriterFailure,
             other => EntryError::Custom(other.to_owned()),
         }
     }
@@ -206,6 +212,8 @@ mod tests {
             EntryError::NotAccepted,
             EntryError::TooManyFiles,
             EntryError::ExternalClientFailure,
+            EntryError::ChunkTimeout,
+            EntryError::WriterFailure,
             EntryError::Custom("virus".into()),
         ] {
             let json = serde_json::to_string(&e).unwrap();

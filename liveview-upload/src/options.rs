@@ -1,8 +1,11 @@
 //! [`UploadOptions`] (the `allow_upload` options) and `accept` matching.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::external::{Presigner, SharedPresigner};
+use crate::storage::{TempFileStorage, UploadStorage};
 
 /// Phoenix's default `max_entries`.
 pub const DEFAULT_MAX_ENTRIES: usize = 1;
@@ -13,21 +16,28 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 64_000;
 /// Phoenix's default `chunk_timeout` in milliseconds.
 pub const DEFAULT_CHUNK_TIMEOUT_MS: u64 = 10_000;
 
-/// Options of an upload config, as given to `allow_upload`.
+/// Options of an upload config, as given to `allow_upload` (Phoenix: the options of
+/// `allow_upload/3`; LiveViewJS: `UploadConfigOptions`).
 ///
 /// Build with [`UploadOptions::new`] (or `default()`) and the chained
 /// setters:
 ///
 /// ```
-/// use liveview_upload::UploadOptions;
+/// use liveview_upload::{MemoryStorage, UploadOptions};
 /// let opts = UploadOptions::new()
 ///     .accept([".jpg", "image/png"])
 ///     .max_entries(3)
 ///     .max_file_size(2_000_000)
-///     .auto_upload(true);
+///     .auto_upload(true)
+///     .storage(MemoryStorage::default());
 /// assert_eq!(opts.chunk_size, 64_000);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Where the files go: [`storage`](Self::storage) (or its shorthand
+/// [`temp_dir`](Self::temp_dir)) for this config; else the endpoint's default storage; else
+/// temporary files in the system temp directory. [`external`](Self::external) makes the
+/// client upload the files elsewhere itself, so the server stores nothing.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct UploadOptions {
     /// Accepted files: extensions (`".jpg"`) or MIME types (`"image/png"`,
@@ -44,10 +54,31 @@ pub struct UploadOptions {
     pub chunk_timeout: u64,
     /// Upload right after selection instead of on submit (default false).
     pub auto_upload: bool,
-    /// Directory for the temporary files of uploaded entries; the system temp
-    /// directory when `None`.
-    pub temp_dir: Option<PathBuf>,
+    /// This config's storage; `None` for the endpoint's default.
+    pub(crate) storage: Option<Arc<dyn UploadStorage>>,
+    /// Set for external uploads.
+    pub(crate) external: Option<SharedPresigner>,
 }
+
+impl PartialEq for UploadOptions {
+    /// Equal limits, and the same storage and presigner (the same `Arc`), if any.
+    fn eq(&self, other: &Self) -> bool {
+        let same_storage = match (&self.storage, &other.storage) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        self.accept == other.accept
+            && self.max_entries == other.max_entries
+            && self.max_file_size == other.max_file_size
+            && self.chunk_size == other.chunk_size
+            && self.chunk_timeout == other.chunk_timeout
+            && self.auto_upload == other.auto_upload
+            && same_storage
+            && self.external == other.external
+    }
+}
+
+impl Eq for UploadOptions {}
 
 impl Default for UploadOptions {
     fn default() -> Self {
@@ -58,7 +89,8 @@ impl Default for UploadOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             chunk_timeout: DEFAULT_CHUNK_TIMEOUT_MS,
             auto_upload: false,
-            temp_dir: None,
+            storage: None,
+            external: None,
         }
     }
 }
@@ -109,9 +141,37 @@ impl UploadOptions {
         self
     }
 
-    /// Sets the directory for temporary files.
-    pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.temp_dir = Some(dir.into());
+    /// Stores this config's files in temporary files in `dir`: short for
+    /// `.storage(TempFileStorage::new_in(dir))`.
+    pub fn temp_dir(self, dir: impl Into<PathBuf>) -> Self {
+        self.storage(TempFileStorage::new_in(dir))
+    }
+
+    /// Stores this config's files with `storage` instead of the endpoint's default
+    /// (Phoenix: `allow_upload`'s `writer:` option). Pass an `Arc` to share one storage
+    /// between configs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use liveview_upload::{MemoryStorage, UploadConfig, UploadOptions};
+    /// let shared = Arc::new(MemoryStorage::with_limit(16 << 20));
+    /// let avatars = UploadConfig::new("avatar", UploadOptions::new().storage(shared.clone()))?;
+    /// let covers = UploadConfig::new("cover", UploadOptions::new().storage(shared))?;
+    /// assert!(avatars.storage().is_some() && covers.storage().is_some());
+    /// # Ok::<(), liveview_upload::Error>(())
+    /// ```
+    pub fn storage(mut self, storage: impl UploadStorage) -> Self {
+        self.storage = Some(Arc::new(storage));
+        self
+    }
+
+    /// Makes this an external upload (Phoenix: `allow_upload`'s `external:` option): the
+    /// preflight asks `presigner` how the client uploads each entry, the client's uploader
+    /// sends the file there itself and reports its progress, and the server receives no
+    /// chunk. See [`Presigner`] and [`ExternalUpload`](crate::ExternalUpload). Cannot be
+    /// combined with [`storage`](Self::storage).
+    pub fn external(mut self, presigner: impl Presigner) -> Self {
+        self.external = Some(SharedPresigner(Arc::new(presigner)));
         self
     }
 
@@ -130,6 +190,13 @@ impl UploadOptions {
         if self.chunk_timeout == 0 {
             return Err(Error::InvalidOptions(
                 "chunk_timeout must be positive".into(),
+            ));
+        }
+        if self.storage.is_some() && self.external.is_some() {
+            return Err(Error::InvalidOptions(
+                "an external upload stores nothing on the server: set a storage or \
+                 external, not both"
+                    .into(),
             ));
         }
         Accept::parse(&self.accept)
@@ -309,6 +376,29 @@ mod tests {
         assert!(UploadOptions::new().chunk_size(0).validate().is_err());
         assert!(UploadOptions::new().chunk_timeout(0).validate().is_err());
         assert!(UploadOptions::new().validate().is_ok());
+    }
+
+    #[test]
+    fn storage_or_external_not_both() {
+        let presign = |_: &crate::UploadEntry| Ok(crate::ExternalUpload::new("S3"));
+        let both = UploadOptions::new()
+            .storage(crate::MemoryStorage::default())
+            .external(presign);
+        let Err(Error::InvalidOptions(message)) = both.validate() else {
+            panic!("storage and external together are refused");
+        };
+        assert!(message.contains("not both"), "{message}");
+        assert!(UploadOptions::new().external(presign).validate().is_ok());
+    }
+
+    #[test]
+    fn equality_compares_storages_by_identity() {
+        let storage = Arc::new(crate::MemoryStorage::default());
+        let a = UploadOptions::new().storage(storage.clone());
+        assert_eq!(a, a.clone());
+        assert_ne!(a, UploadOptions::new().storage(storage));
+        assert_ne!(a, UploadOptions::new());
+        assert_eq!(UploadOptions::new(), UploadOptions::new());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entry::ClientEntry;
 use crate::error::EntryError;
+use crate::external::ExternalUpload;
 use crate::token::UploadToken;
 
 /// The payload of an `allow_upload` push:
@@ -63,7 +64,7 @@ impl PreflightReply {
     }
 }
 
-/// `{"ref", "config", "entries": {ref: token}, "errors": {ref: [reason]}}`.
+/// `{"ref", "config", "entries": {ref: token or meta}, "errors": {ref: [reason]}}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PreflightOk {
     /// The upload config ref.
@@ -71,11 +72,42 @@ pub struct PreflightOk {
     pub upload_ref: String,
     /// Limits the client applies.
     pub config: ClientConfig,
-    /// Entry ref → token for the `lvu:` join, for each accepted entry.
-    pub entries: BTreeMap<String, UploadToken>,
+    /// Entry ref → what the client uploads with, for each accepted entry: a token for the
+    /// `lvu:` join, or the uploader and its fields for an external upload.
+    pub entries: BTreeMap<String, PreflightEntry>,
     /// Entry ref → reasons, for each rejected entry (left out of `entries`;
     /// the client cancels them).
     pub errors: BTreeMap<String, Vec<EntryError>>,
+}
+
+/// One accepted entry of a preflight reply (Phoenix: a value of the reply's `entries`): the
+/// client's `UploadEntry.meta`, from which `uploader(uploaders)` picks the channel uploader
+/// (a token string) or the external uploader named by `meta.uploader`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum PreflightEntry {
+    /// Upload over the `lvu:<entry ref>` channel, joining with this token.
+    Token(UploadToken),
+    /// Upload with the client uploader the config's presigner named.
+    External(ExternalUpload),
+}
+
+impl PreflightEntry {
+    /// The channel token, if the entry is uploaded over the socket.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            PreflightEntry::Token(token) => Some(token.as_str()),
+            PreflightEntry::External(_) => None,
+        }
+    }
+
+    /// The external uploader's instructions, if the entry is uploaded by the client.
+    pub fn external(&self) -> Option<&ExternalUpload> {
+        match self {
+            PreflightEntry::External(external) => Some(external),
+            PreflightEntry::Token(_) => None,
+        }
+    }
 }
 
 /// `{"ref", "error": [[ref, reason], …]}`: the client cancels the named

@@ -1,126 +1,88 @@
-//! Chunk storage: [`ChunkSink`], the temp-file sink [`TempFileSink`], the
-//! stored result [`UploadedFile`] and the size-enforcing [`EntryWriter`].
+//! Writing one entry: [`UploadTarget`] (what a registered `lvu:` channel stores into) and
+//! the size-enforcing [`EntryWriter`] around a [`StorageWriter`].
 
-use std::fs;
-use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
-use tempfile::{NamedTempFile, TempPath};
+use bytes::Bytes;
 
+use crate::entry::UploadEntry;
 use crate::error::{Error, Result};
+use crate::storage::{StorageWriter, Stored, UploadStorage};
 
-/// Destination of the bytes of one entry. Chunks arrive strictly in order.
+/// Where one registered entry goes: its storage, the entry, and the limits its channel
+/// enforces. Returned by [`UploadConfig::register_upload`](crate::UploadConfig::register_upload)
+/// when an `lvu:` channel joins; the channel then [`open`](Self::open)s it on its own task.
 ///
-/// The calls are synchronous; an async transport may run them on a blocking
-/// pool or implement a sink that buffers.
-pub trait ChunkSink {
-    /// What a finished sink yields (for [`TempFileSink`], an
-    /// [`UploadedFile`]).
-    type Output;
-
-    /// Appends one chunk.
-    fn write_chunk(&mut self, chunk: &[u8]) -> io::Result<()>;
-
-    /// Flushes and closes the sink after the last chunk.
-    fn finish(self) -> io::Result<Self::Output>
-    where
-        Self: Sized;
+/// Phoenix: the `{writer, writer_opts}`, `max_file_size` and `chunk_timeout` an
+/// `UploadChannel` gets from `register_upload`.
+#[derive(Clone)]
+pub struct UploadTarget {
+    storage: Arc<dyn UploadStorage>,
+    entry: UploadEntry,
+    max_file_size: u64,
+    chunk_timeout: Duration,
 }
 
-/// A [`ChunkSink`] writing to a fresh temporary file (deleted when the
-/// resulting [`UploadedFile`], or the sink itself, is dropped).
-#[derive(Debug)]
-pub struct TempFileSink {
-    file: NamedTempFile,
-}
-
-impl TempFileSink {
-    /// A temporary file in the system temp directory.
-    pub fn new() -> io::Result<Self> {
-        Self::with_dir(None)
-    }
-
-    /// A temporary file in `dir`.
-    pub fn new_in(dir: impl AsRef<Path>) -> io::Result<Self> {
-        Self::with_dir(Some(dir.as_ref()))
-    }
-
-    pub(crate) fn with_dir(dir: Option<&Path>) -> io::Result<Self> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("lv-upload-");
-        let file = match dir {
-            Some(dir) => builder.tempfile_in(dir)?,
-            None => builder.tempfile()?,
-        };
-        Ok(TempFileSink { file })
-    }
-
-    /// The path of the temporary file.
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-}
-
-impl ChunkSink for TempFileSink {
-    type Output = UploadedFile;
-
-    fn write_chunk(&mut self, chunk: &[u8]) -> io::Result<()> {
-        self.file.as_file_mut().write_all(chunk)
-    }
-
-    fn finish(mut self) -> io::Result<UploadedFile> {
-        self.file.as_file_mut().flush()?;
-        Ok(UploadedFile {
-            path: self.file.into_temp_path(),
-        })
-    }
-}
-
-/// A completely received file in temporary storage.
-///
-/// Dropping it deletes the file; [`persist`](Self::persist) moves it and
-/// [`keep`](Self::keep) keeps it where it is.
-#[derive(Debug)]
-pub struct UploadedFile {
-    path: TempPath,
-}
-
-impl UploadedFile {
-    /// Takes ownership of an existing temporary path (deleted on drop).
-    pub fn from_temp_path(path: TempPath) -> Self {
-        UploadedFile { path }
-    }
-
-    /// Where the file currently is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Moves the file to `dest` (rename, or copy + delete across file
-    /// systems) and returns `dest`.
-    pub fn persist(self, dest: impl AsRef<Path>) -> io::Result<PathBuf> {
-        let dest = dest.as_ref();
-        match self.path.persist(dest) {
-            Ok(()) => Ok(dest.to_path_buf()),
-            Err(e) => {
-                // Typically EXDEV: copy, then let the TempPath delete the source.
-                let path = e.path;
-                fs::copy(&path, dest)?;
-                drop(path);
-                Ok(dest.to_path_buf())
-            }
+impl UploadTarget {
+    /// A target (the config builds these; tests and other transports may too).
+    pub fn new(
+        storage: Arc<dyn UploadStorage>,
+        entry: UploadEntry,
+        max_file_size: u64,
+        chunk_timeout: Duration,
+    ) -> Self {
+        UploadTarget {
+            storage,
+            entry,
+            max_file_size,
+            chunk_timeout,
         }
     }
 
-    /// Keeps the file at its current path (it is no longer deleted) and
-    /// returns that path.
-    pub fn keep(self) -> io::Result<PathBuf> {
-        self.path.keep().map_err(|e| e.error)
+    /// The entry, as it was when its channel registered.
+    pub fn entry(&self) -> &UploadEntry {
+        &self.entry
     }
 
-    /// Reads the whole file.
-    pub fn read(&self) -> io::Result<Vec<u8>> {
-        fs::read(self.path())
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn UploadStorage> {
+        &self.storage
+    }
+
+    /// The config's `max_file_size`.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// How long the channel waits for a chunk before it stops the upload.
+    pub fn chunk_timeout(&self) -> Duration {
+        self.chunk_timeout
+    }
+
+    /// Opens the storage for the entry ([`UploadStorage::open`]); [`Error::Writer`] if it
+    /// fails.
+    pub async fn open(&self) -> Result<EntryWriter> {
+        let writer = self.storage.open(&self.entry).await.map_err(Error::Writer)?;
+        Ok(EntryWriter::new(
+            self.entry.entry_ref.clone(),
+            self.entry.client_size,
+            self.max_file_size,
+            writer,
+        ))
+    }
+}
+
+impl fmt::Debug for UploadTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadTarget")
+            .field("storage", &self.storage)
+            .field("entry", &self.entry.entry_ref)
+            .field("max_file_size", &self.max_file_size)
+            .field("chunk_timeout", &self.chunk_timeout)
+            .finish()
     }
 }
 
@@ -136,48 +98,52 @@ pub enum ChunkStatus {
     Complete,
 }
 
-/// Writes the chunks of one entry into a [`ChunkSink`], enforcing the
-/// declared size and the config's `max_file_size`.
+/// Writes the chunks of one entry into a [`StorageWriter`], enforcing the declared size and
+/// the config's `max_file_size` (Phoenix: the byte counting of `UploadChannel`).
 ///
-/// A chunk that would take the byte count past either limit is refused
-/// (nothing of it is written) with
-/// [`Error::FileSizeLimitExceeded`]; sink failures are [`Error::Writer`].
-/// After any error the writer refuses all further chunks.
+/// A chunk that would take the byte count past either limit is refused (nothing of it is
+/// written) with [`Error::FileSizeLimitExceeded`]; storage failures are [`Error::Writer`].
+/// Either way the storage writer is aborted at once (its partial data deleted) and the
+/// writer refuses every later chunk.
 ///
 /// ```
-/// use liveview_upload::{ChunkStatus, EntryWriter, TempFileSink};
-/// let mut w = EntryWriter::new("0", 5, 8_000_000, TempFileSink::new()?);
-/// assert_eq!(w.write_chunk(b"hel")?, ChunkStatus::Incomplete { received: 3 });
-/// assert_eq!(w.write_chunk(b"lo")?, ChunkStatus::Complete);
-/// let file = w.finish()?;
-/// assert_eq!(file.read()?, b"hello");
+/// use bytes::Bytes;
+/// use liveview_upload::{ChunkStatus, ClientEntry, EntryWriter, MemoryStorage, UploadEntry, UploadStorage};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let entry = UploadEntry::new(&ClientEntry::new("0", "a.txt", "text/plain", 5), "phx-F1", "files");
+/// let storage = MemoryStorage::default();
+/// let mut writer = EntryWriter::new("0", 5, 8_000_000, storage.open(&entry).await?);
+/// assert_eq!(writer.write_chunk(Bytes::from_static(b"hel")).await?, ChunkStatus::Incomplete { received: 3 });
+/// assert_eq!(writer.write_chunk(Bytes::from_static(b"lo")).await?, ChunkStatus::Complete);
+/// let stored = writer.finish().await?;
+/// assert_eq!(stored.bytes().unwrap().as_ref(), b"hello");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
 /// ```
-#[derive(Debug)]
-pub struct EntryWriter<S: ChunkSink = TempFileSink> {
+pub struct EntryWriter {
     entry_ref: String,
     declared_size: u64,
     max_file_size: u64,
     received: u64,
-    sink: S,
-    failed: bool,
+    /// `None` once the writer failed (the storage writer was aborted).
+    writer: Option<Box<dyn StorageWriter>>,
 }
 
-impl<S: ChunkSink> EntryWriter<S> {
-    /// A writer for entry `entry_ref` declared as `declared_size` bytes.
+impl EntryWriter {
+    /// A writer for entry `entry_ref` declared as `declared_size` bytes, storing into
+    /// `writer`.
     pub fn new(
         entry_ref: impl Into<String>,
         declared_size: u64,
         max_file_size: u64,
-        sink: S,
+        writer: Box<dyn StorageWriter>,
     ) -> Self {
         EntryWriter {
             entry_ref: entry_ref.into(),
             declared_size,
             max_file_size,
             received: 0,
-            sink,
-            failed: false,
+            writer: Some(writer),
         }
     }
 
@@ -198,7 +164,7 @@ impl<S: ChunkSink> EntryWriter<S> {
 
     /// Whether all declared bytes were received.
     pub fn is_complete(&self) -> bool {
-        !self.failed && self.received == self.declared_size
+        self.writer.is_some() && self.received == self.declared_size
     }
 
     /// The effective byte limit: the smaller of the declared size and
@@ -217,22 +183,20 @@ impl<S: ChunkSink> EntryWriter<S> {
     }
 
     /// Accepts one chunk. Empty chunks are accepted and change nothing.
-    pub fn write_chunk(&mut self, chunk: &[u8]) -> Result<ChunkStatus> {
-        if self.failed {
-            return Err(Error::Writer(io::Error::other(
-                "the upload writer failed earlier",
-            )));
+    pub async fn write_chunk(&mut self, chunk: Bytes) -> Result<ChunkStatus> {
+        if self.writer.is_none() {
+            return Err(failed_earlier());
         }
         let limit = self.limit();
         let new_total = self.received.saturating_add(chunk.len() as u64);
         if new_total > limit {
-            self.failed = true;
+            self.abort_storage().await;
             return Err(Error::FileSizeLimitExceeded { limit });
         }
-        if !chunk.is_empty() {
-            if let Err(e) = self.sink.write_chunk(chunk) {
-                self.failed = true;
-                return Err(Error::Writer(e));
+        if let (false, Some(writer)) = (chunk.is_empty(), self.writer.as_mut()) {
+            if let Err(error) = writer.write(chunk).await {
+                self.abort_storage().await;
+                return Err(Error::Writer(error));
             }
             self.received = new_total;
         }
@@ -249,15 +213,21 @@ impl<S: ChunkSink> EntryWriter<S> {
         }
     }
 
-    /// Finishes a complete entry and returns the sink's output. Fails with
-    /// [`Error::Writer`] if bytes are missing or the writer failed.
-    pub fn finish(self) -> Result<S::Output> {
-        if self.failed {
-            return Err(Error::Writer(io::Error::other(
-                "the upload writer failed earlier",
-            )));
+    async fn abort_storage(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.abort().await;
+        }
+    }
+
+    /// Finishes a complete entry and returns what the storage made of it. Fails with
+    /// [`Error::Writer`] if bytes are missing (the storage writer is then aborted) or the
+    /// writer failed earlier.
+    pub async fn finish(mut self) -> Result<Stored> {
+        if self.writer.is_none() {
+            return Err(failed_earlier());
         }
         if self.received != self.declared_size {
+            self.abort_storage().await;
             return Err(Error::Writer(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
@@ -266,164 +236,180 @@ impl<S: ChunkSink> EntryWriter<S> {
                 ),
             )));
         }
-        self.sink.finish().map_err(Error::Writer)
+        let writer = self.writer.take().expect("checked above");
+        writer.finish().await.map_err(Error::Writer)
+    }
+
+    /// Stops the upload: the storage deletes what it received.
+    pub async fn abort(mut self) {
+        self.abort_storage().await;
     }
 }
 
-impl EntryWriter<TempFileSink> {
-    /// A writer into a fresh temporary file (in `dir`, or the system temp
-    /// directory).
-    pub fn temp_file(
-        entry_ref: impl Into<String>,
-        declared_size: u64,
-        max_file_size: u64,
-        dir: Option<&Path>,
-    ) -> Result<Self> {
-        let sink = TempFileSink::with_dir(dir).map_err(Error::Writer)?;
-        Ok(Self::new(entry_ref, declared_size, max_file_size, sink))
+impl fmt::Debug for EntryWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntryWriter")
+            .field("entry_ref", &self.entry_ref)
+            .field("declared_size", &self.declared_size)
+            .field("max_file_size", &self.max_file_size)
+            .field("received", &self.received)
+            .field("failed", &self.writer.is_none())
+            .finish()
     }
+}
+
+fn failed_earlier() -> Error {
+    Error::Writer(io::Error::other("the upload writer failed earlier"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::ClientEntry;
+    use crate::storage::{BoxFuture, MemoryStorage, TempFileStorage};
 
-    fn tmp() -> tempfile::TempDir {
-        tempfile::tempdir().unwrap()
+    fn entry(size: u64) -> UploadEntry {
+        UploadEntry::from_client(&ClientEntry::new("0", "a", "", size), "r", "c")
     }
 
-    #[test]
-    fn multi_chunk_exact_size() {
-        let dir = tmp();
-        let mut w = EntryWriter::temp_file("0", 10, 100, Some(dir.path())).unwrap();
+    async fn memory_writer(size: u64, max: u64) -> (EntryWriter, MemoryStorage) {
+        let storage = MemoryStorage::default();
+        let writer = storage.open(&entry(size)).await.unwrap();
+        (EntryWriter::new("0", size, max, writer), storage)
+    }
+
+    fn chunk(bytes: &'static [u8]) -> Bytes {
+        Bytes::from_static(bytes)
+    }
+
+    #[tokio::test]
+    async fn multi_chunk_exact_size() {
+        let (mut w, _storage) = memory_writer(10, 100).await;
         assert_eq!(w.progress(), 0);
+        let statuses = [
+            w.write_chunk(chunk(b"0123")).await.unwrap(),
+            w.write_chunk(chunk(b"4567")).await.unwrap(),
+            w.write_chunk(chunk(b"")).await.unwrap(),
+        ];
         assert_eq!(
-            w.write_chunk(b"0123").unwrap(),
-            ChunkStatus::Incomplete { received: 4 }
+            statuses,
+            [4, 8, 8].map(|received| ChunkStatus::Incomplete { received })
         );
-        assert_eq!(w.progress(), 40);
+        assert_eq!(w.progress(), 80);
         assert_eq!(
-            w.write_chunk(b"4567").unwrap(),
-            ChunkStatus::Incomplete { received: 8 }
+            w.write_chunk(chunk(b"89")).await.unwrap(),
+            ChunkStatus::Complete
         );
-        assert_eq!(
-            w.write_chunk(b"").unwrap(),
-            ChunkStatus::Incomplete { received: 8 }
-        );
-        assert_eq!(w.write_chunk(b"89").unwrap(), ChunkStatus::Complete);
         assert!(w.is_complete());
         assert_eq!(w.progress(), 100);
-        let f = w.finish().unwrap();
-        assert!(f.path().starts_with(dir.path()));
-        assert_eq!(f.read().unwrap(), b"0123456789");
-        let p = f.path().to_path_buf();
-        drop(f);
-        assert!(!p.exists(), "dropping the file deletes it");
+        let stored = w.finish().await.unwrap();
+        assert_eq!(stored.bytes().unwrap().as_ref(), b"0123456789");
     }
 
-    #[test]
-    fn over_declared_size_is_refused() {
-        let dir = tmp();
-        let mut w = EntryWriter::temp_file("0", 5, 100, Some(dir.path())).unwrap();
-        w.write_chunk(b"abc").unwrap();
-        let err = w.write_chunk(b"def").unwrap_err();
+    #[tokio::test]
+    async fn over_declared_size_is_refused_and_the_data_goes() {
+        let (mut w, storage) = memory_writer(5, 100).await;
+        w.write_chunk(chunk(b"abc")).await.unwrap();
+        let err = w.write_chunk(chunk(b"def")).await.unwrap_err();
         assert!(matches!(err, Error::FileSizeLimitExceeded { limit: 5 }));
         assert_eq!(
             serde_json::to_value(err.reply()).unwrap(),
             serde_json::json!({"reason":"file_size_limit_exceeded","limit":5})
         );
         assert_eq!(w.received(), 3, "nothing of the refused chunk is counted");
+        assert_eq!(
+            (storage.open_writers(), storage.buffered_bytes()),
+            (0, 0),
+            "the storage writer was aborted at once"
+        );
         // the writer stays failed
-        assert!(matches!(w.write_chunk(b"de"), Err(Error::Writer(_))));
-        assert!(matches!(w.finish(), Err(Error::Writer(_))));
+        assert!(matches!(
+            w.write_chunk(chunk(b"de")).await,
+            Err(Error::Writer(_))
+        ));
+        assert!(matches!(w.finish().await, Err(Error::Writer(_))));
     }
 
-    #[test]
-    fn over_max_file_size_is_refused() {
-        let dir = tmp();
-        let mut w = EntryWriter::temp_file("0", 50, 8, Some(dir.path())).unwrap();
+    #[tokio::test]
+    async fn over_max_file_size_is_refused() {
+        let (mut w, _storage) = memory_writer(50, 8).await;
         assert_eq!(w.limit(), 8);
-        w.write_chunk(b"12345678").unwrap();
+        w.write_chunk(chunk(b"12345678")).await.unwrap();
         assert!(matches!(
-            w.write_chunk(b"9"),
+            w.write_chunk(chunk(b"9")).await,
             Err(Error::FileSizeLimitExceeded { limit: 8 })
         ));
     }
 
-    #[test]
-    fn chunk_after_complete_is_refused() {
-        let mut w = EntryWriter::temp_file("0", 2, 100, None).unwrap();
-        assert_eq!(w.write_chunk(b"ab").unwrap(), ChunkStatus::Complete);
+    #[tokio::test]
+    async fn chunk_after_complete_is_refused() {
+        let (mut w, _storage) = memory_writer(2, 100).await;
+        assert_eq!(
+            w.write_chunk(chunk(b"ab")).await.unwrap(),
+            ChunkStatus::Complete
+        );
         assert!(matches!(
-            w.write_chunk(b"c"),
+            w.write_chunk(chunk(b"c")).await,
             Err(Error::FileSizeLimitExceeded { limit: 2 })
         ));
     }
 
-    #[test]
-    fn zero_size() {
-        let dir = tmp();
-        let mut w = EntryWriter::temp_file("0", 0, 100, Some(dir.path())).unwrap();
+    #[tokio::test]
+    async fn zero_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = TempFileStorage::new_in(dir.path());
+        let mut w = EntryWriter::new("0", 0, 100, storage.open(&entry(0)).await.unwrap());
         assert!(w.is_complete());
         assert_eq!(w.progress(), 100);
-        assert_eq!(w.write_chunk(b"").unwrap(), ChunkStatus::Complete);
+        assert_eq!(w.write_chunk(chunk(b"")).await.unwrap(), ChunkStatus::Complete);
         assert!(matches!(
-            w.write_chunk(b"x"),
+            w.write_chunk(chunk(b"x")).await,
             Err(Error::FileSizeLimitExceeded { limit: 0 })
         ));
-        let mut w = EntryWriter::temp_file("1", 0, 100, Some(dir.path())).unwrap();
-        assert!(w.write_chunk(&[]).is_ok());
-        let f = w.finish().unwrap();
+        let w = EntryWriter::new("1", 0, 100, storage.open(&entry(0)).await.unwrap());
+        let f = w.finish().await.unwrap().into_file().unwrap();
         assert_eq!(f.read().unwrap(), b"");
     }
 
-    #[test]
-    fn incomplete_finish_fails() {
-        let mut w = EntryWriter::temp_file("0", 4, 100, None).unwrap();
-        w.write_chunk(b"ab").unwrap();
-        let err = w.finish().unwrap_err();
+    #[tokio::test]
+    async fn incomplete_finish_fails_and_aborts() {
+        let (mut w, storage) = memory_writer(4, 100).await;
+        w.write_chunk(chunk(b"ab")).await.unwrap();
+        let err = w.finish().await.unwrap_err();
         assert_eq!(err.reason(), "writer_error");
+        assert_eq!(storage.open_writers(), 0);
     }
 
-    #[derive(Debug)]
-    struct FailingSink;
-    impl ChunkSink for FailingSink {
-        type Output = ();
-        fn write_chunk(&mut self, _: &[u8]) -> io::Result<()> {
-            Err(io::Error::other("disk full"))
+    struct FailingWriter;
+    impl StorageWriter for FailingWriter {
+        fn write(&mut self, _: Bytes) -> BoxFuture<'_, io::Result<()>> {
+            Box::pin(async { Err(io::Error::other("disk full")) })
         }
-        fn finish(self) -> io::Result<()> {
-            Ok(())
+        fn finish(self: Box<Self>) -> BoxFuture<'static, io::Result<Stored>> {
+            Box::pin(async { Ok(Stored::custom(())) })
+        }
+        fn abort(self: Box<Self>) -> BoxFuture<'static, ()> {
+            Box::pin(async {})
         }
     }
 
-    #[test]
-    fn sink_errors_are_writer_errors() {
-        let mut w = EntryWriter::new("0", 4, 100, FailingSink);
-        let err = w.write_chunk(b"ab").unwrap_err();
+    #[tokio::test]
+    async fn storage_errors_are_writer_errors() {
+        let mut w = EntryWriter::new("0", 4, 100, Box::new(FailingWriter));
+        let err = w.write_chunk(chunk(b"ab")).await.unwrap_err();
         assert_eq!(err.reason(), "writer_error");
         assert_eq!(
             serde_json::to_value(err.reply()).unwrap(),
             serde_json::json!({"reason":"writer_error"})
         );
+        assert!(!w.is_complete());
     }
 
-    #[test]
-    fn persist_and_keep() {
-        let dir = tmp();
-        let mut w = EntryWriter::temp_file("0", 3, 100, Some(dir.path())).unwrap();
-        w.write_chunk(b"abc").unwrap();
-        let f = w.finish().unwrap();
-        let src = f.path().to_path_buf();
-        let dest = dir.path().join("kept.bin");
-        assert_eq!(f.persist(&dest).unwrap(), dest);
-        assert!(!src.exists());
-        assert_eq!(fs::read(&dest).unwrap(), b"abc");
-
-        let mut w = EntryWriter::temp_file("1", 1, 100, Some(dir.path())).unwrap();
-        w.write_chunk(b"z").unwrap();
-        let f = w.finish().unwrap();
-        let kept = f.keep().unwrap();
-        assert_eq!(fs::read(&kept).unwrap(), b"z");
+    #[tokio::test]
+    async fn abort_releases_the_storage() {
+        let (mut w, storage) = memory_writer(4, 100).await;
+        w.write_chunk(chunk(b"ab")).await.unwrap();
+        w.abort().await;
+        assert_eq!((storage.open_writers(), storage.buffered_bytes()), (0, 0));
     }
 }

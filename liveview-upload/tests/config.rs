@@ -1,10 +1,13 @@
 //! Operations on an `UploadConfig`, end to end with real temp files.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
 use liveview_upload::{
-    ClientEntry, EntryError, EntryTokens, Error, PreflightReply, ProgressUpdate, UploadConfig,
-    UploadOptions, UploadTokenPayload,
+    ClientEntry, EntryError, EntryTokens, Error, PreflightReply, ProgressUpdate, TempFileStorage,
+    UploadConfig, UploadEntry, UploadOptions, UploadTokenPayload,
 };
 use serde_json::json;
 
@@ -37,15 +40,15 @@ fn errs(c: &UploadConfig) -> Vec<(String, String)> {
 }
 
 /// Preflights, uploads `data` for `r` and reports progress 100.
-fn upload(c: &mut UploadConfig, r: &str, data: &[u8]) {
+async fn upload(c: &mut UploadConfig, r: &str, data: &[u8]) {
     let e = c.entry(r).unwrap().clone();
     let ce = entry(r, &e.client_name, &e.client_type, e.client_size);
-    assert!(c.preflight(&[ce], &Signer, "phx-view", None).is_ok());
-    let mut w = c.register_upload(r).unwrap();
+    assert!(c.preflight(&[ce], &Signer, "phx-view", None).await.is_ok());
+    let mut w = c.register_upload(r, None).unwrap().open().await.unwrap();
     for chunk in data.chunks(3) {
-        w.write_chunk(chunk).unwrap();
+        w.write_chunk(Bytes::copy_from_slice(chunk)).await.unwrap();
     }
-    c.attach_file(r, w.finish().unwrap()).unwrap();
+    c.attach(r, w.finish().await.unwrap()).unwrap();
     c.update_progress(r, 100).unwrap();
     assert!(c.entry(r).unwrap().done);
 }
@@ -126,12 +129,12 @@ fn single_entry_selection_replaces() {
     assert_eq!(c.config_errors(), [EntryError::TooManyFiles]);
 }
 
-#[test]
-fn preflight_ok_reply_shape() {
+#[tokio::test]
+async fn preflight_ok_reply_shape() {
     let (mut c, _d) = config(UploadOptions::new().auto_upload(true));
     let sel = [entry("0", "a.txt", "text/plain", 12)];
     c.put_entries(&sel);
-    let reply = c.preflight(&sel, &Signer, "phx-view", Some(4));
+    let reply = c.preflight(&sel, &Signer, "phx-view", Some(4)).await;
     let json = serde_json::to_value(&reply).unwrap();
     let token = json["entries"]["0"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -150,25 +153,25 @@ fn preflight_ok_reply_shape() {
     assert!(reply.to_json().contains_key("config"));
 
     // a second allow_upload does not re-issue tokens for preflighted entries
-    let PreflightReply::Ok(again) = c.preflight(&sel, &Signer, "phx-view", None) else {
+    let PreflightReply::Ok(again) = c.preflight(&sel, &Signer, "phx-view", None).await else {
         panic!("expected ok")
     };
     assert!(again.entries.is_empty());
 }
 
-#[test]
-fn preflight_registers_unknown_entries() {
+#[tokio::test]
+async fn preflight_registers_unknown_entries() {
     let (mut c, _d) = config(UploadOptions::new().max_entries(3));
     let sel = [entry("0", "a", "", 1), entry("1", "b", "", 1)];
-    let PreflightReply::Ok(ok) = c.preflight(&sel, &Signer, "v", None) else {
+    let PreflightReply::Ok(ok) = c.preflight(&sel, &Signer, "v", None).await else {
         panic!("expected ok")
     };
     assert_eq!(ok.entries.keys().collect::<Vec<_>>(), ["0", "1"]);
     assert_eq!(c.active_refs(), ["0", "1"]);
 }
 
-#[test]
-fn preflight_whole_request_error_for_non_auto() {
+#[tokio::test]
+async fn preflight_whole_request_error_for_non_auto() {
     let (mut c, _d) = config(UploadOptions::new().accept([".jpg"]).max_entries(2));
     let sel = [
         entry("0", "a.jpg", "image/jpeg", 1),
@@ -176,18 +179,18 @@ fn preflight_whole_request_error_for_non_auto() {
         entry("2", "c.jpg", "image/jpeg", 1),
     ];
     c.put_entries(&sel);
-    let reply = c.preflight(&sel, &Signer, "v", None);
+    let reply = c.preflight(&sel, &Signer, "v", None).await;
     assert!(!reply.is_ok());
     assert_eq!(
         serde_json::to_value(&reply).unwrap(),
         json!({"ref": "phx-F1", "error": [["1", "not_accepted"], ["phx-F1", "too_many_files"]]})
     );
     assert!(c.preflighted_refs().is_empty());
-    assert!(matches!(c.register_upload("0"), Err(Error::Disallowed(_))));
+    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
 }
 
-#[test]
-fn preflight_auto_upload_reports_errors_per_entry() {
+#[tokio::test]
+async fn preflight_auto_upload_reports_errors_per_entry() {
     let (mut c, _d) = config(
         UploadOptions::new()
             .accept(["image/*"])
@@ -200,7 +203,7 @@ fn preflight_auto_upload_reports_errors_per_entry() {
         entry("2", "c.png", "image/png", 1),
     ];
     c.put_entries(&sel);
-    let PreflightReply::Ok(ok) = c.preflight(&sel, &Signer, "v", None) else {
+    let PreflightReply::Ok(ok) = c.preflight(&sel, &Signer, "v", None).await else {
         panic!("expected ok")
     };
     // only the first max_entries entries are preflighted
@@ -210,51 +213,52 @@ fn preflight_auto_upload_reports_errors_per_entry() {
         json!({"0": ["not_accepted"]})
     );
     assert_eq!(c.preflighted_refs(), ["0", "1"]);
-    assert!(matches!(c.register_upload("0"), Err(Error::Disallowed(_))));
-    assert!(matches!(c.register_upload("2"), Err(Error::Disallowed(_))));
-    assert!(c.register_upload("1").is_ok());
+    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
+    assert!(matches!(c.register_upload("2", None), Err(Error::Disallowed(_))));
+    assert!(c.register_upload("1", None).is_ok());
 }
 
-#[test]
-fn register_upload_once() {
+#[tokio::test]
+async fn register_upload_once() {
     let (mut c, _d) = config(UploadOptions::new());
     let sel = [entry("0", "a", "", 4)];
-    assert!(matches!(c.register_upload("0"), Err(Error::Disallowed(_))));
+    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
     c.put_entries(&sel);
     assert!(
-        matches!(c.register_upload("0"), Err(Error::Disallowed(_))),
+        matches!(c.register_upload("0", None), Err(Error::Disallowed(_))),
         "not preflighted"
     );
-    c.preflight(&sel, &Signer, "v", None);
-    let w = c.register_upload("0").unwrap();
-    assert_eq!(w.declared_size(), 4);
+    c.preflight(&sel, &Signer, "v", None).await;
+    let target = c.register_upload("0", None).unwrap();
+    assert_eq!(target.entry().client_size, 4);
+    assert_eq!(target.chunk_timeout().as_millis(), 10_000);
     assert!(c.entry("0").unwrap().is_registered());
-    let err = c.register_upload("0").unwrap_err();
+    let err = c.register_upload("0", None).unwrap_err();
     assert_eq!(err.reason(), "already_registered");
-    drop(w);
+    drop(target);
     c.unregister_upload("0").unwrap();
-    assert!(c.register_upload("0").is_ok());
+    assert!(c.register_upload("0", None).is_ok());
 }
 
-#[test]
-fn writer_enforces_max_file_size_of_config() {
+#[tokio::test]
+async fn writer_enforces_max_file_size_of_config() {
     let (mut c, _d) = config(UploadOptions::new().max_file_size(5));
     let sel = [entry("0", "a", "", 5)];
-    c.preflight(&sel, &Signer, "v", None);
-    let mut w = c.register_upload("0").unwrap();
-    w.write_chunk(b"1234").unwrap();
-    let err = w.write_chunk(b"56").unwrap_err();
+    c.preflight(&sel, &Signer, "v", None).await;
+    let mut w = c.register_upload("0", None).unwrap().open().await.unwrap();
+    w.write_chunk(Bytes::from_static(b"1234")).await.unwrap();
+    let err = w.write_chunk(Bytes::from_static(b"56")).await.unwrap_err();
     assert_eq!(
         serde_json::to_value(err.reply()).unwrap(),
         json!({"reason": "file_size_limit_exceeded", "limit": 5})
     );
 }
 
-#[test]
-fn progress_only_grows_and_done_needs_the_file() {
+#[tokio::test]
+async fn progress_only_grows_and_done_needs_the_file() {
     let (mut c, _d) = config(UploadOptions::new());
     let sel = [entry("0", "a", "", 6)];
-    c.preflight(&sel, &Signer, "v", None);
+    c.preflight(&sel, &Signer, "v", None).await;
     c.update_progress("0", 50).unwrap();
     c.update_progress("0", 30).unwrap();
     assert_eq!(c.entry("0").unwrap().progress, 50);
@@ -270,9 +274,9 @@ fn progress_only_grows_and_done_needs_the_file() {
     c.apply_progress("0", &ProgressUpdate::Percent(100))
         .unwrap();
     assert!(!c.entry("0").unwrap().done);
-    let mut w = c.register_upload("0").unwrap();
-    w.write_chunk(b"abcdef").unwrap();
-    c.attach_file("0", w.finish().unwrap()).unwrap();
+    let mut w = c.register_upload("0", None).unwrap().open().await.unwrap();
+    w.write_chunk(Bytes::from_static(b"abcdef")).await.unwrap();
+    c.attach("0", w.finish().await.unwrap()).unwrap();
     assert!(c.entry("0").unwrap().done);
     assert_eq!(c.done_refs(), ["0"]);
     assert!(c.entry("0").unwrap().path.as_ref().unwrap().exists());
@@ -294,11 +298,11 @@ fn progress_error_form() {
     assert!(!c.entry("0").unwrap().valid);
 }
 
-#[test]
-fn cancel_removes_entry_and_file() {
+#[tokio::test]
+async fn cancel_removes_entry_and_file() {
     let (mut c, _d) = config(UploadOptions::new().max_entries(2));
     c.put_entries(&[entry("0", "a", "", 3), entry("1", "b", "", 3)]);
-    upload(&mut c, "0", b"abc");
+    upload(&mut c, "0", b"abc").await;
     let path = c.entry("0").unwrap().path.clone().unwrap();
     assert!(path.exists());
     let removed = c.cancel("0").unwrap();
@@ -308,29 +312,32 @@ fn cancel_removes_entry_and_file() {
     assert_eq!(c.active_refs(), ["1"]);
     assert!(matches!(c.cancel("0"), Err(Error::UnknownEntry(_))));
     // a file arriving for a cancelled entry is refused (and deleted)
-    let mut w = liveview_upload::EntryWriter::temp_file("0", 1, 10, None).unwrap();
-    w.write_chunk(b"q").unwrap();
-    let late = w.finish().unwrap();
-    let late_path = late.path().to_path_buf();
-    assert!(matches!(
-        c.attach_file("0", late),
-        Err(Error::UnknownEntry(_))
-    ));
+    let target = liveview_upload::UploadTarget::new(
+        Arc::new(TempFileStorage::default()),
+        UploadEntry::new(&entry("0", "a", "", 1), "phx-F1", "avatar"),
+        10,
+        Duration::from_secs(1),
+    );
+    let mut w = target.open().await.unwrap();
+    w.write_chunk(Bytes::from_static(b"q")).await.unwrap();
+    let late = w.finish().await.unwrap();
+    let late_path = late.path().unwrap().to_path_buf();
+    assert!(matches!(c.attach("0", late), Err(Error::UnknownEntry(_))));
     assert!(!late_path.exists());
     let all = c.cancel_all();
     assert_eq!(all.len(), 1);
     assert!(c.entries().is_empty());
 }
 
-#[test]
-fn uploaded_entries_split() {
+#[tokio::test]
+async fn uploaded_entries_split() {
     let (mut c, _d) = config(UploadOptions::new().max_entries(3));
     c.put_entries(&[
         entry("0", "a", "", 3),
         entry("1", "b", "", 3),
         entry("2", "c", "", 3),
     ]);
-    upload(&mut c, "1", b"xyz");
+    upload(&mut c, "1", b"xyz").await;
     let (done, in_progress) = c.uploaded_entries();
     assert_eq!(
         done.iter()
@@ -347,21 +354,22 @@ fn uploaded_entries_split() {
     );
 }
 
-#[test]
-fn consume_done_entries_only_and_clean_up() {
+#[tokio::test]
+async fn consume_done_entries_only_and_clean_up() {
     let (mut c, dir) = config(UploadOptions::new().max_entries(3));
     c.put_entries(&[
         entry("0", "a.txt", "", 3),
         entry("1", "b.txt", "", 2),
         entry("2", "c.txt", "", 1),
     ]);
-    upload(&mut c, "0", b"abc");
-    upload(&mut c, "1", b"de");
+    upload(&mut c, "0", b"abc").await;
+    upload(&mut c, "1", b"de").await;
     let p0 = c.entry("0").unwrap().path.clone().unwrap();
     let p1 = c.entry("1").unwrap().path.clone().unwrap();
     let keep_at = dir.path().join("kept-b.txt");
 
-    let results: Vec<(String, Option<PathBuf>)> = c.consume(|file, entry| {
+    let results: Vec<(String, Option<PathBuf>)> = c.consume(|stored, entry| {
+        let file = stored.into_file().unwrap();
         if entry.entry_ref == "1" {
             let dest = file.persist(&keep_at).unwrap();
             (entry.client_name.clone(), Some(dest))
@@ -388,19 +396,19 @@ fn consume_done_entries_only_and_clean_up() {
     ));
 }
 
-#[test]
-fn dropping_config_deletes_files() {
+#[tokio::test]
+async fn dropping_config_deletes_files() {
     let (mut c, _d) = config(UploadOptions::new());
     c.put_entries(&[entry("0", "a", "", 1)]);
-    upload(&mut c, "0", b"z");
+    upload(&mut c, "0", b"z").await;
     let p = c.entry("0").unwrap().path.clone().unwrap();
     assert!(p.exists());
     drop(c);
     assert!(!p.exists());
 }
 
-#[test]
-fn render_reflects_state() {
+#[tokio::test]
+async fn render_reflects_state() {
     let (mut c, _d) = config(UploadOptions::new().max_entries(2).auto_upload(true));
     c.put_entries(&[entry("0", "a", "", 1), entry("1", "b", "", 9_000_000)]);
     let sel: Vec<_> = c
@@ -408,10 +416,10 @@ fn render_reflects_state() {
         .iter()
         .map(|e| entry(&e.entry_ref, &e.client_name, "", e.client_size))
         .collect();
-    c.preflight(&sel, &Signer, "v", None);
-    let mut w = c.register_upload("0").unwrap();
-    w.write_chunk(b"a").unwrap();
-    c.attach_file("0", w.finish().unwrap()).unwrap();
+    c.preflight(&sel, &Signer, "v", None).await;
+    let mut w = c.register_upload("0", None).unwrap().open().await.unwrap();
+    w.write_chunk(Bytes::from_static(b"a")).await.unwrap();
+    c.attach("0", w.finish().await.unwrap()).unwrap();
     c.update_progress("0", 100).unwrap();
     let attrs = liveview_upload::live_file_input_attrs(&c);
     assert!(attrs.contains(r#"data-phx-active-refs="0,1""#), "{attrs}");
