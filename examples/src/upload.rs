@@ -76,8 +76,11 @@ impl LiveView for Upload {
             }
             Event::Cancel { r#ref } => socket.cancel_upload("files", &r#ref)?,
             Event::Save => {
-                let stored = socket.consume_uploaded_entries("files", |file, entry| {
-                    let bytes = file.read().unwrap_or_default();
+                // Temporary files (the default storage): each is deleted when the callback
+                // returns, unless it is persisted somewhere.
+                let stored = socket.consume_uploaded_entries("files", |stored, entry| {
+                    let bytes = stored.path().map(std::fs::read).and_then(Result::ok);
+                    let bytes = bytes.unwrap_or_default();
                     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(16)]).into_owned();
                     Stored {
                         name: entry.client_name.clone(),

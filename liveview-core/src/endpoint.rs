@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use liveview_pubsub::{LocalPubSub, PubSub};
+use liveview_upload::{TempFileStorage, UploadStorage};
 
 use crate::router::Router;
 use crate::runtime::{ChannelTransport, Connection, DeadRender, Outbound, Transport};
@@ -40,6 +41,8 @@ pub struct Endpoint {
     pub(crate) signer: Signer,
     pub(crate) config: Config,
     pub(crate) pubsub: Arc<dyn PubSub>,
+    /// Where uploads go when their config names no storage.
+    pub(crate) upload_storage: Arc<dyn UploadStorage>,
     layout: Layout,
 }
 
@@ -131,6 +134,7 @@ pub struct EndpointBuilder {
     secret: Option<Result<Signer, WeakSecret>>,
     config: Config,
     pubsub: Option<Arc<dyn PubSub>>,
+    upload_storage: Option<Arc<dyn UploadStorage>>,
     layout: Option<Layout>,
 }
 
@@ -178,6 +182,27 @@ impl EndpointBuilder {
         self
     }
 
+    /// Sets where uploaded files go when their upload config names no storage of its own
+    /// ([`UploadOptions::storage`](crate::UploadOptions::storage)); default: temporary files
+    /// in the system temp directory ([`TempFileStorage`]). Phoenix sets the writer per
+    /// `allow_upload` only; this is the endpoint-wide default (an object store, a disk of
+    /// its own).
+    ///
+    /// ```
+    /// use liveview_core::upload::MemoryStorage;
+    /// use liveview_core::{Endpoint, Router};
+    /// let endpoint = Endpoint::builder(Router::new())
+    ///     .random_secret_key()
+    ///     .upload_storage(MemoryStorage::with_limit(64 << 20))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = endpoint;
+    /// ```
+    pub fn upload_storage(mut self, storage: impl UploadStorage) -> Self {
+        self.upload_storage = Some(Arc::new(storage));
+        self
+    }
+
     /// Replaces the page layout.
     pub fn layout(
         mut self,
@@ -195,6 +220,9 @@ impl EndpointBuilder {
             signer,
             config: self.config,
             pubsub: self.pubsub.unwrap_or_else(|| Arc::new(LocalPubSub::new())),
+            upload_storage: self
+                .upload_storage
+                .unwrap_or_else(|| Arc::new(TempFileStorage::default())),
             layout: self.layout.unwrap_or_else(|| Arc::new(default_layout)),
         }))
     }
@@ -265,6 +293,7 @@ impl Endpoint {
             secret: None,
             config: Config::default(),
             pubsub: None,
+            upload_storage: None,
             layout: None,
         }
     }

@@ -72,7 +72,8 @@ pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{
-    self as upload, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile,
+    self as upload, Stored, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadStorage,
+    UploadedFile,
 };
 pub use router::Router;
 pub use runtime::{

@@ -14,11 +14,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 
 use bytes::Bytes;
 use liveview_diff::{wire, Rendered};
-use liveview_upload::{AllowUploadRequest, EntryError, ProgressRequest, UploadError, UploadedFile};
+use liveview_upload::{AllowUploadRequest, EntryError, ProgressRequest, Stored, UploadError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -39,7 +38,7 @@ use crate::view::{LiveView, Meta, Params, Session, Url, ViewResult};
 
 mod upload_channel;
 
-use upload_channel::{Registration, UploadChannel, UploadSlot};
+use upload_channel::{Registration, UploadChannels, UploadSlot};
 
 /// A frame for the transport to write to the client socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +104,7 @@ pub enum ConnectionError {
 pub struct Connection {
     endpoint: Arc<Endpoint>,
     channels: HashMap<String, Channel>,
-    uploads: HashMap<String, UploadChannel>,
+    uploads: UploadChannels,
     out: Arc<dyn Transport>,
     rate: TokenBucket,
     /// Bytes of client payloads waiting in (or being handled from) this socket's mailboxes.
@@ -210,14 +209,15 @@ pub(crate) enum ChannelMsg {
         entry_ref: String,
         reply: oneshot::Sender<Registration>,
     },
-    UploadTimedOut {
+    UploadFailed {
         config_ref: String,
         entry_ref: String,
+        error: EntryError,
     },
     UploadDone {
         config_ref: String,
         entry_ref: String,
-        file: UploadedFile,
+        stored: Stored,
     },
     Shutdown,
 }
@@ -243,9 +243,9 @@ impl Connection {
             endpoint.config.message_burst,
         );
         Self {
+            uploads: UploadChannels::new(endpoint.config.max_queued_bytes),
             endpoint,
             channels: HashMap::new(),
-            uploads: HashMap::new(),
             rate,
             out: transport,
             queued: Arc::new(AtomicUsize::new(0)),
@@ -391,7 +391,7 @@ impl Connection {
                 }
                 ChannelMsg::Shutdown
                 | ChannelMsg::RegisterUpload { .. }
-                | ChannelMsg::UploadTimedOut { .. }
+                | ChannelMsg::UploadFailed { .. }
                 | ChannelMsg::UploadDone { .. } => None,
             };
             let reply = encode_error_reply(
@@ -819,7 +819,7 @@ impl<V: LiveView> ViewTask<V> {
     /// Stops the uploads still in flight (their partial files are deleted now).
     fn cancel_uploads(&mut self) {
         for (_, slot) in self.upload_slots.drain() {
-            slot.cancel();
+            slot.cancel_soon();
         }
     }
 
@@ -1105,7 +1105,9 @@ impl<V: LiveView> ViewTask<V> {
                 let Some(config) = self.socket.uploads.by_ref_mut(&request.upload_ref) else {
                     return self.refuse(msg_ref.as_deref(), "unknown upload").await;
                 };
-                let preflight = config.preflight(&request.entries, &tokens, &id, request.cid);
+                let preflight = config
+                    .preflight(&request.entries, &tokens, &id, request.cid)
+                    .await;
                 self.socket.changed = true;
                 let mut members = Vec::with_capacity(256);
                 crate::json::write_value(&preflight, &mut members);
@@ -1142,30 +1144,26 @@ impl<V: LiveView> ViewTask<V> {
                 entry_ref,
                 reply,
             } => {
+                let storage = Some(&self.endpoint.upload_storage);
                 let result = match self.socket.uploads.by_ref_mut(&config_ref) {
-                    Some(config) => {
-                        let timeout = Duration::from_millis(config.options().chunk_timeout);
-                        config.register_upload(&entry_ref).map(|writer| {
-                            let slot = UploadSlot::new(writer, timeout);
-                            self.upload_slots.insert(entry_ref.clone(), slot.clone());
-                            slot
-                        })
-                    }
+                    Some(config) => config.register_upload(&entry_ref, storage).map(|target| {
+                        let slot = UploadSlot::new(target);
+                        self.upload_slots.insert(entry_ref.clone(), slot.clone());
+                        slot
+                    }),
                     None => Err(UploadError::Disallowed(entry_ref)),
                 };
                 let _ = reply.send(result);
                 Ok(Flow::Continue)
             }
-            ChannelMsg::UploadTimedOut {
+            ChannelMsg::UploadFailed {
                 config_ref,
                 entry_ref,
+                error,
             } => {
                 self.upload_slots.remove(&entry_ref);
                 if let Some(config) = self.socket.uploads.by_ref_mut(&config_ref) {
-                    if config
-                        .put_entry_error(&entry_ref, EntryError::ChunkTimeout)
-                        .is_ok()
-                    {
+                    if config.put_entry_error(&entry_ref, error).is_ok() {
                         self.socket.changed = true;
                     }
                 }
@@ -1174,11 +1172,13 @@ impl<V: LiveView> ViewTask<V> {
             ChannelMsg::UploadDone {
                 config_ref,
                 entry_ref,
-                file,
+                stored,
             } => {
+                self.upload_slots.remove(&entry_ref);
                 if let Some(config) = self.socket.uploads.by_ref_mut(&config_ref) {
-                    // A cancelled entry's file is deleted by `attach_file`'s error path.
-                    if config.attach_file(&entry_ref, file).is_ok() {
+                    // A cancelled entry's upload is dropped (a file deleted) by `attach`'s
+                    // error path.
+                    if config.attach(&entry_ref, stored).is_ok() {
                         self.socket.changed = true;
                     }
                 }
@@ -1367,8 +1367,8 @@ impl<V: LiveView> ViewTask<V> {
     ) -> Result<Flow, Crash> {
         for entry_ref in self.socket.uploads.cancelled.drain(..) {
             if let Some(slot) = self.upload_slots.remove(&entry_ref) {
-                // Closes and deletes the partial file now, not when the channel goes.
-                slot.cancel();
+                // The storage drops the partial upload before this turn's reply.
+                slot.cancel().await;
             }
         }
         let mut unused = None;

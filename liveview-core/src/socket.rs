@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use liveview_pubsub::PubSub;
-use liveview_upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile};
+use liveview_upload::{Stored, UploadConfig, UploadEntry, UploadError, UploadOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -322,8 +322,11 @@ impl<V: LiveView> Socket<V> {
         self.pubsub.as_ref()
     }
 
-    /// Allows file uploads under `name` (LiveViewJS: `socket.allowUpload`): accepted types,
-    /// sizes, number of files, chunking. Render the input with
+    /// Allows file uploads under `name` (Phoenix: `allow_upload/3`; LiveViewJS:
+    /// `socket.allowUpload`): accepted types, sizes, number of files, chunking, where the
+    /// files go ([`UploadOptions::storage`], else the endpoint's
+    /// [`upload_storage`](crate::EndpointBuilder::upload_storage)) or whether the client
+    /// sends them elsewhere itself ([`UploadOptions::external`]). Render the input with
     /// [`Uploads::file_input`] from [`Meta::uploads`](crate::Meta). Allowing `name` again
     /// replaces its config and cancels its entries.
     pub fn allow_upload(
@@ -355,14 +358,21 @@ impl<V: LiveView> Socket<V> {
         Ok(())
     }
 
-    /// Consumes the finished entries of upload `name` (LiveViewJS:
-    /// `socket.consumeUploadedEntries`): `consume` gets each entry's file (call
-    /// [`UploadedFile::persist`] to keep it; otherwise it is deleted afterwards) and the
-    /// entry. Entries still uploading are left alone. Returns the callback's results.
+    /// Consumes the finished entries of upload `name` (Phoenix: `consume_uploaded_entries/3`;
+    /// LiveViewJS: `socket.consumeUploadedEntries`): `consume` gets what was stored of each
+    /// entry and the entry, and the entries are removed. Entries still uploading are left
+    /// alone. Returns the callback's results.
+    ///
+    /// What was stored depends on the upload's storage ([`Stored`]): a temporary file by
+    /// default ([`Stored::File`]: call [`persist`](crate::UploadedFile::persist) to keep it,
+    /// otherwise it is deleted when the callback returns), the bytes for
+    /// [`MemoryStorage`](crate::upload::MemoryStorage), the presigner's fields for an
+    /// external upload (check that the object arrived), your own storage's value
+    /// ([`Stored::downcast`]). To finish the work in async code, return the value itself.
     pub fn consume_uploaded_entries<T>(
         &mut self,
         name: &str,
-        consume: impl FnMut(UploadedFile, &UploadEntry) -> T,
+        consume: impl FnMut(Stored, &UploadEntry) -> T,
     ) -> Result<Vec<T>, UploadError> {
         let results = self.uploads.get_mut(name)?.consume(consume);
         self.changed = true;
