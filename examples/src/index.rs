@@ -46,6 +46,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Upload: files in chunks, progress, cancel, consume",
     ),
     (
+        "/upload/checksum",
+        "Upload with checksums: a storage of the application's own (SHA-256, stored once)",
+    ),
+    (
+        "/upload/external",
+        "External uploads: the browser sends files straight to an object store (presigned URLs)",
+    ),
+    (
         "/cards",
         "Cards: stateful live components with their own events",
     ),

@@ -7,12 +7,15 @@
 pub mod autocomplete;
 pub mod cards;
 pub mod chat;
+pub mod checksum;
 pub mod counter;
 pub mod dashboard;
+pub mod external_upload;
 pub mod feed;
 pub mod hello;
 pub mod index;
 pub mod nav;
+pub mod object_store;
 pub mod paginate;
 pub mod prints;
 pub mod rtcounter;
@@ -45,7 +48,18 @@ pub fn router() -> Router {
         .live("/table", table::Table)
         // Its own live session: pages of the default one cannot mount it over their socket
         // (live navigation to it loads the page over HTTP).
-        .live_session("uploads", |routes| routes.live("/upload", upload::Upload))
+        .live_session("uploads", |routes| {
+            routes
+                .live("/upload", upload::Upload)
+                .live("/upload/checksum", checksum::ChecksumUpload::in_temp_dir())
+                .live(
+                    "/upload/external",
+                    // 100 objects of at most 5 MB, as the page allows.
+                    external_upload::ExternalUploads::new(object_store::ObjectStore::new(
+                        100, 5_000_000,
+                    )),
+                )
+        })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
 }

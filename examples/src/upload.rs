@@ -1,9 +1,12 @@
 //! `/upload`: file uploads in chunks over the socket (`allow_upload`, progress, cancel,
-//! `consume_uploaded_entries`, `uploaded_entries`).
+//! `consume_uploaded_entries`, `uploaded_entries`), into temporary files (the default
+//! storage). `/upload/checksum` ([`crate::checksum`]) stores them with a storage of its own,
+//! `/upload/external` ([`crate::external_upload`]) lets the browser send them elsewhere.
 
 use liveview_core::upload::EntryError;
 use liveview_core::{
-    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadOptions, ViewResult,
+    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadConfig, UploadOptions,
+    ViewResult,
 };
 use serde::Deserialize;
 
@@ -140,8 +143,38 @@ impl LiveView for Upload {
     }
 }
 
+/// The entries of `config`, each with its name, a progress bar, its errors in words and a
+/// cancel button (the `/upload/checksum` and `/upload/external` pages; `/upload` writes its
+/// own list out).
+pub(crate) fn entry_list(config: &UploadConfig) -> Rendered {
+    let options = config.options();
+    html! {
+        @for error in config.config_errors() {
+            p.error.config-error data-reason=(error.reason()) { (describe(error, options)) }
+        }
+        ul #entries {
+            @for entry in config.entries(), key = &entry.entry_ref {
+                li.entry data-ref=(&entry.entry_ref) {
+                    span.name { (&entry.client_name) }
+                    " "
+                    progress value=(entry.progress) max="100" { (entry.progress) "%" }
+                    " "
+                    span.progress { (entry.progress) "%" }
+                    @if entry.done { " " span.done { "uploaded" } }
+                    @for error in &entry.errors {
+                        " "
+                        span.error data-reason=(error.reason()) { (describe(error, options)) }
+                    }
+                    " "
+                    button type="button" phx-click="cancel" phx-value-ref=(&entry.entry_ref) { "cancel" }
+                }
+            }
+        }
+    }
+}
+
 /// An upload error in words a person reads.
-fn describe(error: &EntryError, options: &UploadOptions) -> String {
+pub(crate) fn describe(error: &EntryError, options: &UploadOptions) -> String {
     match error {
         EntryError::TooLarge => format!(
             "This file is larger than {}.",
@@ -157,12 +190,18 @@ fn describe(error: &EntryError, options: &UploadOptions) -> String {
         ),
         EntryError::ExternalClientFailure => "The browser could not upload this file.".into(),
         EntryError::ChunkTimeout => "The upload stalled and was stopped: try again.".into(),
+        EntryError::WriterFailure => {
+            "The server could not store this file: cancel it and try again later.".into()
+        }
+        EntryError::Custom(reason) if reason == "store_offline" => {
+            "The file store is not reachable: try again later.".into()
+        }
         other => format!("This file was refused ({other})."),
     }
 }
 
 /// `2_000_000` → `"2 MB"`.
-fn megabytes(bytes: u64) -> String {
+pub(crate) fn megabytes(bytes: u64) -> String {
     let tenths = bytes / 100_000;
     if tenths.is_multiple_of(10) {
         format!("{} MB", tenths / 10)
