@@ -4,6 +4,7 @@
 import { Socket } from "phoenix";
 import { LiveSocket } from "phoenix_live_view";
 import hooks from "./hooks.js";
+import uploaders from "./uploaders.js";
 
 const meta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = meta ? meta.getAttribute("content") : null;
@@ -11,6 +12,7 @@ const csrfToken = meta ? meta.getAttribute("content") : null;
 const liveSocket = new LiveSocket("/live", Socket, {
   params: { _csrf_token: csrfToken },
   hooks: { ...hooks, ...(window.LiveViewHooks || {}) },
+  uploaders: { ...uploaders, ...(window.LiveViewUploaders || {}) },
 });
 
 liveSocket.connect();
