@@ -14,8 +14,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use liveview_core::upload::{BoxFuture, StorageWriter, Stored, UploadStorage};
 use liveview_core::{
-    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions,
-    ViewResult,
+    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions, ViewResult,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -197,7 +196,10 @@ impl Checksummed {
     /// Moves the file to its address in the store (blocking: call it off async tasks), then
     /// evicts the oldest files past the store's limit.
     pub fn commit(mut self) -> io::Result<Blob> {
-        let incoming = self.incoming.take().expect("a checksummed file is incoming");
+        let incoming = self
+            .incoming
+            .take()
+            .expect("a checksummed file is incoming");
         let dest = self.root.dir.join(&self.sha256);
         let duplicate = dest.exists();
         if duplicate {

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use liveview_core::upload::{EntryError, ExternalUpload, Stored};
 use liveview_core::{
-    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions,
-    ViewResult,
+    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions, ViewResult,
 };
 use serde::Deserialize;
 
@@ -161,7 +160,9 @@ impl ExternalUploads {
     /// Checks that the store holds `key` with the entry's size.
     fn check(&self, key: &str, entry: &UploadEntry) -> Result<Found, String> {
         let Some(object) = self.store.get(key) else {
-            return Err("The browser reported it sent, but the object store does not have it.".into());
+            return Err(
+                "The browser reported it sent, but the object store does not have it.".into(),
+            );
         };
         if object.bytes.len() as u64 != entry.client_size {
             return Err(format!(

@@ -124,7 +124,10 @@ impl ObjectStore {
     }
 
     fn signature(&self, key: &str, size: u64, expires: u64) -> Vec<u8> {
-        self.mac(key, size, expires).finalize().into_bytes().to_vec()
+        self.mac(key, size, expires)
+            .finalize()
+            .into_bytes()
+            .to_vec()
     }
 
     fn mac(&self, key: &str, size: u64, expires: u64) -> Hmac<Sha256> {
@@ -210,7 +213,9 @@ impl ObjectStore {
                 .split('&')
                 .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
         };
-        let size: u64 = param("size").and_then(|v| v.parse().ok()).ok_or(forbidden)?;
+        let size: u64 = param("size")
+            .and_then(|v| v.parse().ok())
+            .ok_or(forbidden)?;
         let expires: u64 = param("expires")
             .and_then(|v| v.parse().ok())
             .ok_or(forbidden)?;
@@ -287,7 +292,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -348,10 +353,14 @@ mod tests {
         }
         assert_eq!(store.len(), 2);
         assert!(store.get("one").is_none());
-        let url = store.presign_put("big", 11, Duration::from_secs(60)).unwrap();
+        let url = store
+            .presign_put("big", 11, Duration::from_secs(60))
+            .unwrap();
         assert_eq!(request(&url, "PUT", &[0; 11]).await, 413);
         let expired = store.presigned_url("old", 1, unix_now() - 1).unwrap();
         assert_eq!(request(&expired, "PUT", b"x").await, 403);
-        assert!(store.presign_put("../etc", 1, Duration::from_secs(1)).is_err());
+        assert!(store
+            .presign_put("../etc", 1, Duration::from_secs(1))
+            .is_err());
     }
 }

@@ -142,7 +142,12 @@ async fn a_failure_reported_by_the_uploader_is_shown_in_words() {
     let mut joined = Joined::open(address, "/upload/external").await;
     let upload = upload_ref(&joined.reply);
     preflight(&mut joined, &upload, "a.txt", 10).await;
-    let response = progress(&mut joined, &upload, json!({"error": "the store answered 403"})).await;
+    let response = progress(
+        &mut joined,
+        &upload,
+        json!({"error": "the store answered 403"}),
+    )
+    .await;
     let text = response.to_string();
     assert!(text.contains("external_client_failure"), "{text}");
     assert!(

@@ -238,11 +238,7 @@ async fn start_uploader(options: UploadOptions, storage: Option<MemoryStorage>) 
 #[tokio::test]
 async fn the_endpoints_storage_takes_uploads_whose_config_names_none() {
     let memory = MemoryStorage::default();
-    let address = start_uploader(
-        UploadOptions::new().max_entries(2),
-        Some(memory.clone()),
-    )
-    .await;
+    let address = start_uploader(UploadOptions::new().max_entries(2), Some(memory.clone())).await;
     let mut joined = Joined::open(address, "/").await;
     let upload_ref = upload_ref(&joined.reply);
     upload(&mut joined, &upload_ref, "0", "a.txt", b"kept in memory").await;
@@ -322,7 +318,10 @@ async fn a_failing_storage_answers_writer_error_and_marks_the_entry() {
     let response = joined
         .event(support::click("cancel", json!({"ref": "0"})))
         .await;
-    assert!(!response.to_string().contains("writer_failure"), "{response}");
+    assert!(
+        !response.to_string().contains("writer_failure"),
+        "{response}"
+    );
     assert_server_works(address).await;
 }
 
@@ -397,7 +396,10 @@ async fn a_slow_storage_holds_up_only_its_own_upload() {
         )
         .await;
     let response = joined.reply_to(&progress).await;
-    assert!(response.to_string().contains("50"), "the view answers: {response}");
+    assert!(
+        response.to_string().contains("50"),
+        "the view answers: {response}"
+    );
     assert!(
         joined
             .client

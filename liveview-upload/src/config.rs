@@ -460,8 +460,7 @@ impl UploadConfig {
         let entry = self
             .entry(entry_ref)
             .ok_or_else(|| Error::Disallowed(entry_ref.to_owned()))?;
-        if !entry.valid || !entry.errors.is_empty() || !entry.preflighted || self.is_external()
-        {
+        if !entry.valid || !entry.errors.is_empty() || !entry.preflighted || self.is_external() {
             return Err(Error::Disallowed(entry_ref.to_owned()));
         }
         if entry.registered || self.stored.contains_key(entry_ref) {

@@ -102,8 +102,10 @@ pub trait UploadStorage: fmt::Debug + Send + Sync + 'static {
     /// the client's name, type and declared size and a server-generated
     /// [`uuid`](UploadEntry::uuid) for naming. Called when the entry's `lvu:` channel joins;
     /// an error refuses the join with `writer_error`.
-    fn open<'a>(&'a self, entry: &'a UploadEntry)
-        -> BoxFuture<'a, io::Result<Box<dyn StorageWriter>>>;
+    fn open<'a>(
+        &'a self,
+        entry: &'a UploadEntry,
+    ) -> BoxFuture<'a, io::Result<Box<dyn StorageWriter>>>;
 }
 
 /// The destination of one entry's bytes, opened by [`UploadStorage::open`] (Phoenix: the

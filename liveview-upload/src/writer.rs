@@ -65,7 +65,11 @@ impl UploadTarget {
     /// Opens the storage for the entry ([`UploadStorage::open`]); [`Error::Writer`] if it
     /// fails.
     pub async fn open(&self) -> Result<EntryWriter> {
-        let writer = self.storage.open(&self.entry).await.map_err(Error::Writer)?;
+        let writer = self
+            .storage
+            .open(&self.entry)
+            .await
+            .map_err(Error::Writer)?;
         Ok(EntryWriter::new(
             self.entry.entry_ref.clone(),
             self.entry.client_size,
@@ -361,7 +365,10 @@ mod tests {
         let mut w = EntryWriter::new("0", 0, 100, storage.open(&entry(0)).await.unwrap());
         assert!(w.is_complete());
         assert_eq!(w.progress(), 100);
-        assert_eq!(w.write_chunk(chunk(b"")).await.unwrap(), ChunkStatus::Complete);
+        assert_eq!(
+            w.write_chunk(chunk(b"")).await.unwrap(),
+            ChunkStatus::Complete
+        );
         assert!(matches!(
             w.write_chunk(chunk(b"x")).await,
             Err(Error::FileSizeLimitExceeded { limit: 0 })

@@ -186,7 +186,10 @@ async fn preflight_whole_request_error_for_non_auto() {
         json!({"ref": "phx-F1", "error": [["1", "not_accepted"], ["phx-F1", "too_many_files"]]})
     );
     assert!(c.preflighted_refs().is_empty());
-    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
+    assert!(matches!(
+        c.register_upload("0", None),
+        Err(Error::Disallowed(_))
+    ));
 }
 
 #[tokio::test]
@@ -213,8 +216,14 @@ async fn preflight_auto_upload_reports_errors_per_entry() {
         json!({"0": ["not_accepted"]})
     );
     assert_eq!(c.preflighted_refs(), ["0", "1"]);
-    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
-    assert!(matches!(c.register_upload("2", None), Err(Error::Disallowed(_))));
+    assert!(matches!(
+        c.register_upload("0", None),
+        Err(Error::Disallowed(_))
+    ));
+    assert!(matches!(
+        c.register_upload("2", None),
+        Err(Error::Disallowed(_))
+    ));
     assert!(c.register_upload("1", None).is_ok());
 }
 
@@ -222,7 +231,10 @@ async fn preflight_auto_upload_reports_errors_per_entry() {
 async fn register_upload_once() {
     let (mut c, _d) = config(UploadOptions::new());
     let sel = [entry("0", "a", "", 4)];
-    assert!(matches!(c.register_upload("0", None), Err(Error::Disallowed(_))));
+    assert!(matches!(
+        c.register_upload("0", None),
+        Err(Error::Disallowed(_))
+    ));
     c.put_entries(&sel);
     assert!(
         matches!(c.register_upload("0", None), Err(Error::Disallowed(_))),

@@ -156,7 +156,10 @@ async fn a_client_failure_marks_the_entry() {
             },
         )
         .unwrap();
-    assert_eq!(photos.entry_errors("0"), [EntryError::ExternalClientFailure]);
+    assert_eq!(
+        photos.entry_errors("0"),
+        [EntryError::ExternalClientFailure]
+    );
     assert!(!photos.entry("0").unwrap().done);
 }
 

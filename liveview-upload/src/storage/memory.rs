@@ -176,7 +176,11 @@ mod tests {
         a.write(Bytes::from_static(b"abc")).await.unwrap();
         let error = b.write(Bytes::from_static(b"de")).await.unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::OutOfMemory);
-        assert_eq!(storage.buffered_bytes(), 3, "the refused chunk is not counted");
+        assert_eq!(
+            storage.buffered_bytes(),
+            3,
+            "the refused chunk is not counted"
+        );
         b.write(Bytes::from_static(b"d")).await.unwrap();
         drop(a);
         assert_eq!(clone.buffered_bytes(), 1);
