@@ -49,8 +49,11 @@
 //!
 //! None yet: everything is always available.
 
+mod catch;
 mod component;
+mod config;
 mod endpoint;
+mod erased;
 mod event;
 mod form;
 mod json;
@@ -63,9 +66,10 @@ mod untrusted;
 mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
+pub use config::Config;
 pub use endpoint::{
-    default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
-    PageParts, RenderError, FLASH_COOKIE,
+    default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
+    RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};

@@ -24,17 +24,17 @@ pub struct Socket<V: LiveView> {
     id: Arc<str>,
     connected: bool,
     state: V::State,
-    pub(crate) changed: bool,
+    changed: bool,
     temp_resets: Vec<Reset<V::State>>,
-    pub(crate) title: Option<String>,
-    pub(crate) title_changed: bool,
-    pub(crate) events: Vec<u8>,
-    pub(crate) flash: Flash,
-    pub(crate) navigation: Option<Navigation>,
+    title: Option<String>,
+    title_changed: bool,
+    events: Vec<u8>,
+    flash: Flash,
+    navigation: Option<Navigation>,
     infos: Option<InfoSender<V::Info>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
-    pub(crate) uploads: Uploads,
+    uploads: Uploads,
 }
 
 /// Where a view's infos go: its bounded info queue, and the flag that ends the view when
@@ -383,6 +383,72 @@ impl<V: LiveView> Socket<V> {
     /// Ties a background task to the view: it is aborted when the view ends.
     pub fn spawn_owned(&mut self, task: AbortHandle) {
         self.tasks.push(task);
+    }
+
+    // The runtime's side of the socket: what a turn reads and resets.
+
+    /// Marks the state changed (the runtime changed something the render shows).
+    pub(crate) fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether the state changed since the last render.
+    pub(crate) fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// The title if `page_title` changed it since the last call (`""` for none).
+    pub(crate) fn take_title_change(&mut self) -> Option<&str> {
+        if !std::mem::take(&mut self.title_changed) {
+            return None;
+        }
+        Some(self.title.as_deref().unwrap_or(""))
+    }
+
+    /// The title set during the HTTP render.
+    pub(crate) fn take_title(&mut self) -> Option<String> {
+        self.title_changed = false;
+        self.title.take()
+    }
+
+    /// The flash messages.
+    pub(crate) fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// Replaces the flash (the one carried into a render or a join).
+    pub(crate) fn set_flash(&mut self, flash: Flash) {
+        self.flash = flash;
+    }
+
+    /// The navigation the last callback asked for, if any.
+    pub(crate) fn take_navigation(&mut self) -> Option<Navigation> {
+        self.navigation.take()
+    }
+
+    /// Replaces a pending navigation (a patch that must become a live redirect).
+    pub(crate) fn set_navigation(&mut self, navigation: Navigation) {
+        self.navigation = Some(navigation);
+    }
+
+    /// Where the last callback asked to go, without taking it.
+    pub(crate) fn navigation(&self) -> Option<&Navigation> {
+        self.navigation.as_ref()
+    }
+
+    /// The view's uploads.
+    pub(crate) fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    /// The view's uploads, to change (the runtime marks the state changed itself).
+    pub(crate) fn uploads_mut(&mut self) -> &mut Uploads {
+        &mut self.uploads
+    }
+
+    /// The entry refs cancelled since the last call (their upload channels must stop).
+    pub(crate) fn take_cancelled_uploads(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.uploads.cancelled)
     }
 
     pub(crate) fn after_render(&mut self) {

@@ -18,8 +18,11 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use super::{ChannelMsg, Connection, Mailbox, Outbound, Transport};
-use crate::protocol::{encode_empty_reply, encode_error_reply, encode_push, encode_reply, Payload};
+use super::connection::Connection;
+use super::message::{ChannelMsg, Mailbox};
+use super::transport::{send_text, Transport};
+use crate::protocol::payload::error_value_reply;
+use crate::protocol::{ChannelRef, Payload};
 use crate::token::UploadTokens;
 use crate::untrusted::Untrusted;
 
@@ -106,7 +109,7 @@ impl UploadSlot {
 pub(crate) type Registration = Result<Arc<UploadSlot>, UploadError>;
 
 /// An `lvu:` channel on a connection.
-pub(super) struct UploadChannel {
+pub(crate) struct UploadChannel {
     join_ref: String,
     slot: Arc<UploadSlot>,
     view: Mailbox,
@@ -125,6 +128,7 @@ impl Drop for UploadChannel {
 }
 
 impl Connection {
+    /// Handles a frame on an `lvu:` topic: the join, chunks, the leave.
     pub(super) async fn upload(
         &mut self,
         join_ref: Option<String>,
@@ -133,83 +137,66 @@ impl Connection {
         event: String,
         payload: Payload,
     ) {
+        let msg_ref = msg_ref.as_deref();
         match (event.as_str(), payload) {
             ("phx_join", Payload::Json(payload)) => {
-                let join_ref = join_ref.or_else(|| msg_ref.clone()).unwrap_or_default();
-                match self.register_upload(&topic, &join_ref, &payload).await {
-                    Ok(channel) => {
-                        self.uploads.insert(topic.clone(), channel);
-                        self.send(encode_empty_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                        ))
-                        .await;
+                let join_ref = join_ref
+                    .as_deref()
+                    .or(msg_ref)
+                    .unwrap_or_default()
+                    .to_owned();
+                let channel = ChannelRef::new(Some(&join_ref), &topic);
+                let reply = match self.register_upload(&topic, &join_ref, &payload).await {
+                    Ok(upload) => {
+                        self.uploads.insert(topic.clone(), upload);
+                        channel.ok(msg_ref)
                     }
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload join refused");
-                        let reply =
-                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
-                        self.send(reply).await;
+                        error_value_reply(channel, msg_ref, &error.reply())
                     }
-                }
+                };
+                self.send(reply).await;
             }
             ("chunk", Payload::Binary(bytes)) => {
-                let Some(channel) = self.uploads.get(&topic) else {
-                    let reply = encode_error_reply(
-                        join_ref.as_deref(),
-                        msg_ref.as_deref(),
-                        &topic,
-                        "unmatched topic",
-                    );
+                let Some(upload) = self.uploads.get(&topic) else {
+                    let reply = ChannelRef::new(join_ref.as_deref(), &topic)
+                        .error(msg_ref, "unmatched topic");
                     return self.send(reply).await;
                 };
-                let join_ref = channel.join_ref.clone();
-                match channel.slot.write_chunk(&channel.entry_ref, &bytes) {
+                let join_ref = upload.join_ref.clone();
+                let channel = ChannelRef::new(Some(&join_ref), &topic);
+                match upload.slot.write_chunk(&upload.entry_ref, &bytes) {
                     Ok(file) => {
                         if let Some(file) = file {
                             let done = ChannelMsg::UploadDone {
-                                config_ref: channel.config_ref.clone(),
-                                entry_ref: channel.entry_ref.clone(),
+                                config_ref: upload.config_ref.clone(),
+                                entry_ref: upload.entry_ref.clone(),
                                 file,
                             };
-                            let view = channel.view.clone();
+                            let view = upload.view.clone();
                             // Queued before the chunk reply, so the view has the file before
                             // the client's final `progress` event arrives.
                             let _ = view.send(Box::new(done)).await;
                         }
-                        self.send(encode_empty_reply(
-                            Some(&join_ref),
-                            msg_ref.as_deref(),
-                            &topic,
-                        ))
-                        .await;
+                        self.send(channel.ok(msg_ref)).await;
                     }
                     Err(error) => {
                         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload chunk refused");
+                        let reply = error_value_reply(channel, msg_ref, &error.reply());
                         self.uploads.remove(&topic);
-                        let reply =
-                            encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
                         self.send(reply).await;
                     }
                 }
             }
             ("phx_leave", _) => {
                 self.uploads.remove(&topic);
-                self.send(encode_empty_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                ))
-                .await;
+                self.send(ChannelRef::new(join_ref.as_deref(), &topic).ok(msg_ref))
+                    .await;
             }
             _ => {
-                let reply = encode_error_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                    "unknown event",
-                );
+                let reply =
+                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg_ref, "unknown event");
                 self.send(reply).await;
             }
         }
@@ -228,7 +215,7 @@ impl Connection {
         let entry_ref = &topic["lvu:".len()..];
         let join: UploadJoin =
             serde_json::from_str(payload.get()).map_err(|_| UploadError::InvalidToken)?;
-        let tokens = UploadTokens(&self.endpoint.signer);
+        let tokens = UploadTokens(&self.shared.signer);
         let claims = UploadTokenPayload::verify(&tokens, &join.token)?;
         if claims.entry_ref != entry_ref {
             return Err(UploadError::InvalidToken);
@@ -239,7 +226,7 @@ impl Connection {
         if let Some(old) = self.uploads.remove(topic) {
             old.slot.cancel();
         }
-        let limit = self.endpoint.config.max_upload_channels;
+        let limit = self.shared.config.max_upload_channels;
         if self.uploads.len() >= limit {
             return Err(UploadError::TooManyUploads(limit));
         }
@@ -320,20 +307,5 @@ async fn chunk_watchdog(watchdog: Watchdog) {
             entry_ref,
         }))
         .await;
-    let close = encode_push(Some(&join_ref), &topic, "phx_close", |out| {
-        out.extend_from_slice(b"{}")
-    });
-    let _ = out.send(Outbound::Text(close)).await;
-}
-
-/// The error reply of an upload channel: `{"reason": …, "limit"?: …}`.
-fn encode_upload_error(
-    join_ref: &str,
-    msg_ref: Option<&str>,
-    topic: &str,
-    error: &UploadError,
-) -> String {
-    encode_reply(Some(join_ref), msg_ref, topic, false, |out| {
-        crate::json::write_value(&error.reply(), out)
-    })
+    send_text(&*out, ChannelRef::new(Some(&join_ref), &topic).closed()).await;
 }
