@@ -13,7 +13,6 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::json::write_value;
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -199,14 +198,7 @@ impl<V: LiveView> Socket<V> {
     /// `this.handleEvent(name, …)`, and `window` gets a `phx:<name>` event. The payload must
     /// serialize to a JSON object.
     pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
-        if !self.events.is_empty() {
-            self.events.push(b',');
-        }
-        self.events.push(b'[');
-        crate::json::write_json_str(name, &mut self.events);
-        self.events.push(b',');
-        write_value(payload, &mut self.events);
-        self.events.push(b']');
+        crate::json::push_event(&mut self.events, name, payload);
     }
 
     /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`

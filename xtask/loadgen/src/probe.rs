@@ -92,25 +92,32 @@ struct Server {
 impl Server {
     fn start(exe: &Path) -> Result<Server, String> {
         let log = std::env::temp_dir().join(format!("lv-probe-{}.log", std::process::id()));
-        let stderr = fs::File::create(&log).map_err(|e| e.to_string())?;
+        let mut file = fs::File::create(&log).map_err(|e| e.to_string())?;
         let mut child = Command::new(exe)
             .env("PORT", "0")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(stderr)
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?
-            .parse()
-            .map_err(|_| format!("bad address in {line:?}"))?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let mut lines = BufReader::new(stdout);
+        // The log goes to stdout (and stderr); everything after the address line is kept.
+        let address = loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                return Err("the server exited before listening".into());
+            }
+            if let Some(address) = line.trim().strip_prefix("listening on http://") {
+                break address
+                    .parse()
+                    .map_err(|_| format!("bad address in {line:?}"))?;
+            }
+        };
+        let mut file2 = file.try_clone().map_err(|e| e.to_string())?;
+        std::thread::spawn(move || std::io::copy(&mut lines, &mut file));
+        std::thread::spawn(move || std::io::copy(&mut BufReader::new(stderr), &mut file2));
         Ok(Server {
             child,
             address,
