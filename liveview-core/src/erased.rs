@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::catch::{callback, catch_sync};
 use crate::component::{ComponentScope, Registry};
-use crate::runtime::{spawn_view, Join, Joinable, Mailbox};
+use crate::runtime::{join_view, Join, Joinable, Mailbox};
 use crate::socket::{Flash, Navigation, Socket};
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
@@ -59,7 +59,7 @@ impl<V: LiveView> ViewEntry<V> {
 
 impl<V: LiveView> Joinable for ViewEntry<V> {
     fn join(&self, join: Join) -> Mailbox {
-        spawn_view(self.view.clone(), join)
+        join_view(self.view.clone(), join)
     }
 }
 

@@ -56,6 +56,7 @@ mod endpoint;
 mod erased;
 mod event;
 mod form;
+mod info;
 mod json;
 pub mod protocol;
 mod router;

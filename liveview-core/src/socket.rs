@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +9,9 @@ use liveview_pubsub::PubSub;
 use liveview_upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+use crate::info::InfoSender;
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -34,50 +33,6 @@ pub struct Socket<V: LiveView> {
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
     uploads: Uploads,
-}
-
-/// Where a view's infos go: its bounded info queue, and the flag that ends the view when
-/// [`Socket::send_info`] finds the queue full.
-pub(crate) struct InfoSender<I> {
-    tx: mpsc::Sender<I>,
-    overflowed: Arc<AtomicBool>,
-}
-
-impl<I> Clone for InfoSender<I> {
-    fn clone(&self) -> Self {
-        Self {
-            tx: self.tx.clone(),
-            overflowed: self.overflowed.clone(),
-        }
-    }
-}
-
-impl<I: Send> InfoSender<I> {
-    pub(crate) fn new(tx: mpsc::Sender<I>, overflowed: Arc<AtomicBool>) -> Self {
-        Self { tx, overflowed }
-    }
-
-    /// Queues `info` without waiting; a full queue marks the view overflowed (it is then
-    /// ended after its current turn).
-    pub(crate) fn try_send(&self, info: I) {
-        match self.tx.try_send(info) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                if !self.overflowed.swap(true, Ordering::AcqRel) {
-                    tracing::warn!(
-                        target: "liveview::rejection",
-                        capacity = self.tx.max_capacity(),
-                        "view info queue full: the view is ended"
-                    );
-                }
-            }
-        }
-    }
-
-    /// Queues `info`, waiting while the queue is full; fails once the view is gone.
-    pub(crate) async fn send(&self, info: I) -> Result<(), ()> {
-        self.tx.send(info).await.map_err(|_| ())
-    }
 }
 
 /// A `temp_assign` reset.

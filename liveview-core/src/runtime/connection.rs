@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
+use super::cell::{run, Refused};
 use super::join::{self, Refusal};
 use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
 use super::rate::TokenBucket;
@@ -189,21 +189,28 @@ impl Connection {
                 payload,
             }
         };
-        let refused = match channel.tx.try_send(Box::new(msg)) {
+        let cell = channel.tx.clone();
+        let refused = match cell.deliver(msg).await {
             Ok(()) => return,
-            Err(mpsc::error::TrySendError::Full(msg)) => {
+            Err(Refused::Full(msg)) => {
                 // The view is not keeping up: refuse this message, keep the connection.
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
-                return self.send(joined.error(msg.msg_ref(), "overloaded")).await;
+                let join_ref = self.channels.get(&topic).map(|c| c.join_ref.clone());
+                let reply =
+                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg.msg_ref(), "overloaded");
+                return self.send(reply).await;
             }
-            Err(mpsc::error::TrySendError::Closed(msg)) => msg,
+            Err(Refused::Ended(msg)) => msg,
         };
         // The view ended (crashed, redirected): forget it, and answer for it.
-        let reply = match &*refused {
+        let Some(channel) = self.channels.remove(&topic) else {
+            return;
+        };
+        let joined = ChannelRef::new(Some(&channel.join_ref), &topic);
+        let reply = match &refused {
             ChannelMsg::Leave { msg_ref } => joined.ok(msg_ref.as_deref()),
             msg => joined.error(msg.msg_ref(), "unmatched topic"),
         };
-        self.channels.remove(&topic);
         self.send(reply).await;
     }
 
@@ -220,7 +227,7 @@ impl Connection {
                 .send(channel.error(msg_ref.as_deref(), "unmatched topic"))
                 .await;
         };
-        self.channels.retain(|_, channel| !channel.tx.is_closed());
+        self.channels.retain(|_, channel| !channel.tx.is_ended());
         if !self.channels.contains_key(&topic)
             && self.channels.len() >= self.shared.config.max_joins
         {
@@ -239,7 +246,7 @@ impl Connection {
             }
         };
         if let Some(old) = self.channels.remove(&topic) {
-            let _ = old.tx.try_send(Box::new(ChannelMsg::Shutdown));
+            old.tx.shut_down();
         }
         let tx = verified.view.join(Join {
             shared: self.shared.clone(),
@@ -255,7 +262,15 @@ impl Connection {
             flash: verified.flash,
             out: self.out.clone(),
         });
-        self.channels.insert(topic, Channel { join_ref, tx });
+        self.channels.insert(
+            topic,
+            Channel {
+                join_ref,
+                tx: tx.clone(),
+            },
+        );
+        // Mounts and answers the join (here, unless mount has to wait).
+        run(&tx).await;
     }
 }
 
@@ -271,7 +286,7 @@ fn log_refusal(topic: &str, refusal: &Refusal) {
 impl Drop for Connection {
     fn drop(&mut self) {
         for channel in self.channels.values() {
-            let _ = channel.tx.try_send(Box::new(ChannelMsg::Shutdown));
+            channel.tx.shut_down();
         }
     }
 }

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use liveview_upload::UploadedFile;
 use serde_json::value::RawValue;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::upload_channel::Registration;
+use crate::view::{Params, Session};
 
-/// A view task's mailbox (messages are boxed so that the channel's slots stay small).
-pub(crate) type Mailbox = mpsc::Sender<Box<ChannelMsg>>;
+/// A joined view, as the connection and the upload channels reach it: push a message, then
+/// [`run`](super::cell::run) it.
+pub(crate) type Mailbox = Arc<super::cell::ViewCell>;
 
 /// The client messages a view handles, by event name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,12 @@ impl ClientKind {
 
 /// Messages from the connection to a view task.
 pub(crate) enum ChannelMsg {
+    /// The join: mount, then the join reply (always a view's first message).
+    Mount {
+        msg_ref: Option<String>,
+        params: Params,
+        session: Session,
+    },
     /// A client message, to be answered with exactly one reply.
     Client {
         kind: ClientKind,

@@ -39,8 +39,8 @@ pub(crate) struct RouteMatch<'a> {
 
 /// A view the runtime can run: implemented by the type-erased view entries of the router.
 pub(crate) trait Joinable: Send + Sync + 'static {
-    /// Starts the view for a verified join (its own task, mount, the join reply); returns its
-    /// mailbox.
+    /// Creates the view for a verified join, its mount queued (run it to mount and answer
+    /// the join); returns its cell.
     fn join(&self, join: Join) -> Mailbox;
 }
 

@@ -175,9 +175,9 @@ impl Connection {
                                 file,
                             };
                             let view = upload.view.clone();
-                            // Queued before the chunk reply, so the view has the file before
+                            // Handled before the chunk reply, so the view has the file before
                             // the client's final `progress` event arrives.
-                            let _ = view.send(Box::new(done)).await;
+                            let _ = view.deliver(done).await;
                         }
                         self.send(channel.ok(msg_ref)).await;
                     }
@@ -237,11 +237,11 @@ impl Connection {
             .tx
             .clone();
         let (reply, answer) = oneshot::channel();
-        view.send(Box::new(ChannelMsg::RegisterUpload {
+        view.deliver(ChannelMsg::RegisterUpload {
             config_ref: claims.config_ref.clone(),
             entry_ref: claims.entry_ref.clone(),
             reply,
-        }))
+        })
         .await
         .map_err(|_| UploadError::InvalidToken)?;
         let slot = answer.await.map_err(|_| UploadError::InvalidToken)??;
@@ -302,10 +302,10 @@ async fn chunk_watchdog(watchdog: Watchdog) {
     tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), timeout = ?slot.chunk_timeout, "upload stalled: no chunk within chunk_timeout");
     slot.cancel();
     let _ = view
-        .send(Box::new(ChannelMsg::UploadTimedOut {
+        .deliver(ChannelMsg::UploadTimedOut {
             config_ref,
             entry_ref,
-        }))
+        })
         .await;
     send_text(&*out, ChannelRef::new(Some(&join_ref), &topic).closed()).await;
 }

@@ -4,14 +4,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use liveview_diff::Rendered;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::cell::{BoxFuture, Turns, ViewCell};
 use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
 use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
@@ -19,9 +19,10 @@ use super::upload_channel::UploadSlot;
 use crate::catch::{callback, catch, catch_sync};
 use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::event::ClientEvent;
+use crate::info::{InfoSender, InfoShared, InfoWake};
 use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
 use crate::protocol::ChannelRef;
-use crate::socket::{InfoSender, Navigation as Requested, Socket};
+use crate::socket::{Navigation as Requested, Socket};
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
@@ -29,11 +30,50 @@ use crate::view::{LiveView, Meta, Params, Session, Url};
 /// the view is considered looping and crashed.
 const MAX_CHAINED_PATCHES: usize = 20;
 
-/// Starts a joined view's task; returns its mailbox.
-pub(crate) fn spawn<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
-    let (tx, inbox) = mpsc::channel(join.shared.config.view_queue);
-    tokio::spawn(ViewTask::run(view, join, inbox));
-    tx
+/// Creates the view of a verified join, parked in its cell with its mount queued.
+pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
+    let (info_tx, infos, info_shared) = InfoSender::channel(join.shared.config.info_queue);
+    let probe = info_tx.clone();
+    let parent_tx = info_tx.clone();
+    let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
+        parent_tx.try_send(info);
+    })));
+    let mut socket = Socket::<V>::new(
+        join.id.clone(),
+        true,
+        Some(info_tx),
+        Some(join.shared.pubsub.clone()),
+    );
+    socket.set_flash(join.flash);
+    let capacity = join.shared.config.view_queue;
+    let task = ViewTask {
+        view,
+        shared: join.shared,
+        socket,
+        topic: join.topic,
+        join_ref: join.join_ref,
+        route: join.route,
+        url: join.url,
+        csrf: join.csrf,
+        out: join.out,
+        last: None,
+        upload_slots: HashMap::new(),
+        components,
+        infos,
+        info_shared: info_shared.clone(),
+    };
+    let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.queued()));
+    let wake: Weak<dyn InfoWake> = Arc::downgrade(&cell) as Weak<dyn InfoWake>;
+    info_shared.wake_with(wake);
+    let mount = ChannelMsg::Mount {
+        msg_ref: join.msg_ref,
+        params: join.params,
+        session: join.session,
+    };
+    if cell.push(mount).is_err() {
+        unreachable!("a new cell takes its first message");
+    }
+    cell
 }
 
 /// How a turn ended.
@@ -62,69 +102,65 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     components: RefCell<Registry>,
-    /// Set when a `send_info` found the info queue full: the view is ended.
-    overflowed: Arc<AtomicBool>,
+    /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries).
+    infos: mpsc::Receiver<V::Info>,
+    /// The info queue's shared state: a `send_info` that found it full ends the view.
+    info_shared: Arc<InfoShared>,
+}
+
+impl<V: LiveView> Turns for ViewTask<V> {
+    fn handle(&mut self, msg: ChannelMsg) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            if let ChannelMsg::Mount {
+                msg_ref,
+                params,
+                session,
+            } = msg
+            {
+                let live = self.mount(msg_ref, &params, &session).await;
+                if live {
+                    tracing::debug!(topic = %Untrusted(&self.topic), route = %self.route, "joined");
+                }
+                return live;
+            }
+            let outcome = self.turn(msg).await;
+            self.after_turn(outcome).await
+        })
+    }
+
+    fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
+        let info = self.infos.try_recv().ok()?;
+        Some(Box::pin(async move {
+            let outcome = self.on_info(info).await;
+            self.after_turn(outcome).await
+        }))
+    }
+
+    fn shut_down(&mut self) {
+        self.shutdown();
+    }
 }
 
 impl<V: LiveView> ViewTask<V> {
-    async fn run(view: Arc<V>, join: Join, mut inbox: mpsc::Receiver<Box<ChannelMsg>>) {
-        let (info_tx, mut infos) = mpsc::channel(join.shared.config.info_queue.max(1));
-        let overflowed = Arc::new(AtomicBool::new(false));
-        let info_tx = InfoSender::new(info_tx, overflowed.clone());
-        let parent_tx = info_tx.clone();
-        let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
-            parent_tx.try_send(info);
-        })));
-        let mut socket = Socket::<V>::new(
-            join.id.clone(),
-            true,
-            Some(info_tx),
-            Some(join.shared.pubsub.clone()),
-        );
-        socket.set_flash(join.flash);
-        let mut task = ViewTask {
-            view,
-            shared: join.shared,
-            socket,
-            topic: join.topic,
-            join_ref: join.join_ref,
-            route: join.route,
-            url: join.url,
-            csrf: join.csrf,
-            out: join.out,
-            last: None,
-            upload_slots: HashMap::new(),
-            components,
-            overflowed,
-        };
-        if !Box::pin(task.mount(join.msg_ref, &join.params, &join.session)).await {
-            return;
-        }
-        tracing::debug!(topic = %Untrusted(&task.topic), route = %task.route, "joined");
-        loop {
-            let outcome = tokio::select! {
-                biased;
-                // Turns are boxed: an idle view's task then holds only the small loop state,
-                // not the largest callback's.
-                msg = inbox.recv() => match msg.map(|msg| *msg) {
-                    Some(ChannelMsg::Shutdown) | None => break,
-                    Some(msg) => Box::pin(task.handle(msg)).await,
-                },
-                Some(info) = infos.recv() => Box::pin(task.on_info(info)).await,
-            };
-            match task.check_overflow(outcome) {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Stop) => break,
-                Err(crash) => return task.crash(crash).await,
+    /// Ends the view after a turn that stopped or crashed it; `false` when it ended.
+    async fn after_turn(&mut self, outcome: Result<Flow, Crash>) -> bool {
+        match self.check_overflow(outcome) {
+            Ok(Flow::Continue) => true,
+            Ok(Flow::Stop) => {
+                self.shutdown();
+                false
+            }
+            Err(crash) => {
+                self.crash(crash).await;
+                false
             }
         }
-        task.shutdown();
     }
 
     /// A turn that filled the info queue ends the view.
     fn check_overflow(&self, outcome: Result<Flow, Crash>) -> Result<Flow, Crash> {
         match outcome {
-            Ok(_) if self.overflowed.load(Ordering::Acquire) => Err(Crash(format!(
+            Ok(_) if self.info_shared.overflowed() => Err(Crash(format!(
                 "its info queue is full ({} messages)",
                 self.shared.config.info_queue
             ))),
@@ -133,7 +169,7 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     /// Ends a crashed view: `phx_error` (the client rejoins with a fresh mount).
-    async fn crash(mut self, Crash(message): Crash) {
+    async fn crash(&mut self, Crash(message): Crash) {
         tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&message), "view crashed");
         let frame = self.channel().crashed();
         send_text(&*self.out, frame).await;
@@ -250,7 +286,8 @@ impl<V: LiveView> ViewTask<V> {
             .map_err(Crash)
     }
 
-    async fn handle(&mut self, msg: ChannelMsg) -> Result<Flow, Crash> {
+    /// One message's turn.
+    async fn turn(&mut self, msg: ChannelMsg) -> Result<Flow, Crash> {
         match msg {
             ChannelMsg::Client {
                 kind,
@@ -280,6 +317,7 @@ impl<V: LiveView> ViewTask<V> {
                 entry_ref,
             } => self.on_upload_timed_out(config_ref, entry_ref).await,
             ChannelMsg::Shutdown => Ok(Flow::Stop),
+            ChannelMsg::Mount { .. } => unreachable!("a view mounts once, in its first turn"),
         }
     }
 

@@ -429,9 +429,9 @@ async fn slowloris(server: &mut Server) -> Result<String, String> {
     let mut still_open = 0;
     for stream in &mut held {
         let mut byte = [0; 1];
-        match tokio::time::timeout(Duration::from_millis(10), stream.read(&mut byte)).await {
-            Err(_) => still_open += 1,
-            Ok(_) => {}
+        let read = tokio::time::timeout(Duration::from_millis(10), stream.read(&mut byte)).await;
+        if read.is_err() {
+            still_open += 1;
         }
     }
     let fresh = raw_get(server.address, "/counter").await;
