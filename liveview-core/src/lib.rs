@@ -49,10 +49,14 @@
 //!
 //! None yet: everything is always available.
 
+mod catch;
 mod component;
+mod config;
 mod endpoint;
+mod erased;
 mod event;
 mod form;
+mod info;
 mod json;
 pub mod protocol;
 mod router;
@@ -63,9 +67,10 @@ mod untrusted;
 mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
+pub use config::Config;
 pub use endpoint::{
-    default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
-    PageParts, RenderError, FLASH_COOKIE,
+    default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
+    RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::runtime::{ErasedView, ViewEntry};
+use crate::erased::{ErasedView, ViewEntry};
+use crate::runtime::{RouteMatch, Routes};
 use crate::view::{LiveView, Params};
 
 /// Maps URL paths to live views. Patterns are literal segments and `:name` parameters:
@@ -170,6 +171,20 @@ impl Router {
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|segment| !segment.is_empty())
+}
+
+impl Routes for Router {
+    fn find_route(&self, path: &str) -> Option<RouteMatch<'_>> {
+        self.lookup(path).map(|(route, params)| RouteMatch {
+            pattern: &route.pattern,
+            view: &*route.view,
+            params,
+        })
+    }
+
+    fn same_session(&self, a: &str, b: &str) -> bool {
+        self.same_live_session(a, b)
+    }
 }
 
 impl fmt::Debug for Router {

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,10 +9,9 @@ use liveview_pubsub::PubSub;
 use liveview_upload::{Stored, UploadConfig, UploadEntry, UploadError, UploadOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::json::write_value;
+use crate::info::InfoSender;
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -24,61 +22,17 @@ pub struct Socket<V: LiveView> {
     id: Arc<str>,
     connected: bool,
     state: V::State,
-    pub(crate) changed: bool,
+    changed: bool,
     temp_resets: Vec<Reset<V::State>>,
-    pub(crate) title: Option<String>,
-    pub(crate) title_changed: bool,
-    pub(crate) events: Vec<u8>,
-    pub(crate) flash: Flash,
-    pub(crate) navigation: Option<Navigation>,
+    title: Option<String>,
+    title_changed: bool,
+    events: Vec<u8>,
+    flash: Flash,
+    navigation: Option<Navigation>,
     infos: Option<InfoSender<V::Info>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
-    pub(crate) uploads: Uploads,
-}
-
-/// Where a view's infos go: its bounded info queue, and the flag that ends the view when
-/// [`Socket::send_info`] finds the queue full.
-pub(crate) struct InfoSender<I> {
-    tx: mpsc::Sender<I>,
-    overflowed: Arc<AtomicBool>,
-}
-
-impl<I> Clone for InfoSender<I> {
-    fn clone(&self) -> Self {
-        Self {
-            tx: self.tx.clone(),
-            overflowed: self.overflowed.clone(),
-        }
-    }
-}
-
-impl<I: Send> InfoSender<I> {
-    pub(crate) fn new(tx: mpsc::Sender<I>, overflowed: Arc<AtomicBool>) -> Self {
-        Self { tx, overflowed }
-    }
-
-    /// Queues `info` without waiting; a full queue marks the view overflowed (it is then
-    /// ended after its current turn).
-    pub(crate) fn try_send(&self, info: I) {
-        match self.tx.try_send(info) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                if !self.overflowed.swap(true, Ordering::AcqRel) {
-                    tracing::warn!(
-                        target: "liveview::rejection",
-                        capacity = self.tx.max_capacity(),
-                        "view info queue full: the view is ended"
-                    );
-                }
-            }
-        }
-    }
-
-    /// Queues `info`, waiting while the queue is full; fails once the view is gone.
-    pub(crate) async fn send(&self, info: I) -> Result<(), ()> {
-        self.tx.send(info).await.map_err(|_| ())
-    }
+    uploads: Uploads,
 }
 
 /// A `temp_assign` reset.
@@ -199,14 +153,7 @@ impl<V: LiveView> Socket<V> {
     /// `this.handleEvent(name, …)`, and `window` gets a `phx:<name>` event. The payload must
     /// serialize to a JSON object.
     pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
-        if !self.events.is_empty() {
-            self.events.push(b',');
-        }
-        self.events.push(b'[');
-        crate::json::write_json_str(name, &mut self.events);
-        self.events.push(b',');
-        write_value(payload, &mut self.events);
-        self.events.push(b']');
+        crate::json::push_event(&mut self.events, name, payload);
     }
 
     /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`
@@ -393,6 +340,72 @@ impl<V: LiveView> Socket<V> {
     /// Ties a background task to the view: it is aborted when the view ends.
     pub fn spawn_owned(&mut self, task: AbortHandle) {
         self.tasks.push(task);
+    }
+
+    // The runtime's side of the socket: what a turn reads and resets.
+
+    /// Marks the state changed (the runtime changed something the render shows).
+    pub(crate) fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether the state changed since the last render.
+    pub(crate) fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// The title if `page_title` changed it since the last call (`""` for none).
+    pub(crate) fn take_title_change(&mut self) -> Option<&str> {
+        if !std::mem::take(&mut self.title_changed) {
+            return None;
+        }
+        Some(self.title.as_deref().unwrap_or(""))
+    }
+
+    /// The title set during the HTTP render.
+    pub(crate) fn take_title(&mut self) -> Option<String> {
+        self.title_changed = false;
+        self.title.take()
+    }
+
+    /// The flash messages.
+    pub(crate) fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// Replaces the flash (the one carried into a render or a join).
+    pub(crate) fn set_flash(&mut self, flash: Flash) {
+        self.flash = flash;
+    }
+
+    /// The navigation the last callback asked for, if any.
+    pub(crate) fn take_navigation(&mut self) -> Option<Navigation> {
+        self.navigation.take()
+    }
+
+    /// Replaces a pending navigation (a patch that must become a live redirect).
+    pub(crate) fn set_navigation(&mut self, navigation: Navigation) {
+        self.navigation = Some(navigation);
+    }
+
+    /// Where the last callback asked to go, without taking it.
+    pub(crate) fn navigation(&self) -> Option<&Navigation> {
+        self.navigation.as_ref()
+    }
+
+    /// The view's uploads.
+    pub(crate) fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    /// The view's uploads, to change (the runtime marks the state changed itself).
+    pub(crate) fn uploads_mut(&mut self) -> &mut Uploads {
+        &mut self.uploads
+    }
+
+    /// The entry refs cancelled since the last call (their upload channels must stop).
+    pub(crate) fn take_cancelled_uploads(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.uploads.cancelled)
     }
 
     pub(crate) fn after_render(&mut self) {

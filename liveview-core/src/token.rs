@@ -8,7 +8,10 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sha2::Sha256;
+
+use crate::socket::Flash;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -176,6 +179,23 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 /// A random URL-safe identifier of `N` random bytes.
 pub(crate) fn random_id<const N: usize>() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
+/// The claims in a page's signed `data-phx-session` token.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SessionClaims {
+    /// The view id (the container's DOM id; the topic is `lv:<id>`).
+    pub(crate) id: String,
+    /// The route pattern the page was rendered for.
+    pub(crate) route: String,
+    /// The CSRF token of the page; the join must carry it.
+    pub(crate) csrf: String,
+    /// Session data.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(crate) session: Map<String, Value>,
+    /// The flash of the HTTP render, shown again by the first join.
+    #[serde(default, skip_serializing_if = "Flash::is_empty")]
+    pub(crate) flash: Flash,
 }
 
 #[cfg(test)]

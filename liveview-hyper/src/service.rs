@@ -432,19 +432,15 @@ async fn asset(dir: &Path, file: &str) -> Response<Full<Bytes>> {
     match tokio::fs::read(dir.join(file)).await {
         Ok(bytes) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            let content_type = match file.rsplit('.').next() {
-                Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
-                Some("css") => "text/css; charset=utf-8",
-                Some("map") | Some("json") => "application/json",
-                Some("svg") => "image/svg+xml",
-                Some("png") => "image/png",
-                Some("ico") => "image/x-icon",
-                Some("html") => "text/html; charset=utf-8",
-                _ => "application/octet-stream",
+            let mime = mime_guess::from_path(file).first_or_octet_stream();
+            let content_type = match (mime.type_(), mime.get_param(mime_guess::mime::CHARSET)) {
+                // Text without a declared charset is served as UTF-8 (the bundle, styles).
+                (mime_guess::mime::TEXT, None) => format!("{mime}; charset=utf-8"),
+                _ => mime.to_string(),
             };
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Ok(content_type) = HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert(CONTENT_TYPE, content_type);
+            }
             response
         }
         Err(_) => text(StatusCode::NOT_FOUND, "not found"),

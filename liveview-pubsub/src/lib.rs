@@ -88,7 +88,7 @@ mod redis_backend;
 mod subscription;
 
 pub use error::{Error, Result};
-pub use local::{LocalPubSub, DEFAULT_CAPACITY};
+pub use local::{LocalPubSub, WeakLocalPubSub, DEFAULT_CAPACITY};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_backend::{RedisPubSub, RedisPubSubBuilder};

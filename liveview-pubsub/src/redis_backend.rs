@@ -13,7 +13,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub as RedisConn
 use redis::{Client, IntoConnectionInfo, RedisError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::local::{LocalPubSub, WeakRegistry};
+use crate::local::{LocalPubSub, WeakLocalPubSub};
 use crate::subscription::Subscription;
 use crate::{BoxFuture, Error, PubSub, Result, DEFAULT_CAPACITY};
 
@@ -242,21 +242,18 @@ impl RedisPubSubBuilder {
 
         let (commands, receiver) = mpsc::unbounded_channel();
         let hook_commands = commands.clone();
-        let local = LocalPubSub::with_hook(
-            self.capacity,
-            Some(Box::new(move |topic: &str| {
-                // Fails only when the task is gone, and then there is
-                // nothing left to unsubscribe.
-                let _ = hook_commands.send(Command {
-                    topic: topic.to_owned(),
-                    ack: None,
-                });
-            })),
-        );
+        let local = LocalPubSub::with_topic_hook(self.capacity, move |topic: &str| {
+            // Fails only when the task is gone, and then there is
+            // nothing left to unsubscribe.
+            let _ = hook_commands.send(Command {
+                topic: topic.to_owned(),
+                ack: None,
+            });
+        });
         let prefix: Box<str> = self.prefix.into();
         let task = ConnectionTask {
             client,
-            registry: Arc::downgrade(local.registry()),
+            registry: local.downgrade(),
             commands: receiver,
             prefix: prefix.clone(),
             connect_timeout: self.connect_timeout,
@@ -315,7 +312,7 @@ enum SessionEnd {
 /// Owns the node's pub/sub connection; runs until every handle is dropped.
 struct ConnectionTask {
     client: Client,
-    registry: WeakRegistry,
+    registry: WeakLocalPubSub,
     commands: mpsc::UnboundedReceiver<Command>,
     prefix: Box<str>,
     connect_timeout: Duration,
@@ -431,7 +428,7 @@ impl ConnectionTask {
                         return SessionEnd::Shutdown;
                     };
                     if let Some(topic) = message.get_channel_name().strip_prefix(&*self.prefix) {
-                        registry.deliver(topic, &Bytes::copy_from_slice(message.get_payload_bytes()));
+                        registry.publish_now(topic, Bytes::copy_from_slice(message.get_payload_bytes()));
                     }
                 }
                 command = self.commands.recv() => {

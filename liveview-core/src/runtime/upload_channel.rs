@@ -28,8 +28,12 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot, Mutex, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::{ChannelMsg, Connection, Mailbox, Outbound, Transport};
-use crate::protocol::{encode_empty_reply, encode_error_reply, encode_push, encode_reply, Payload};
+use super::cell::Refused;
+use super::connection::Connection;
+use super::message::{ChannelMsg, Mailbox};
+use super::transport::{send_text, Transport};
+use crate::protocol::payload::error_value_reply;
+use crate::protocol::{ChannelRef, Payload};
 use crate::token::UploadTokens;
 use crate::untrusted::Untrusted;
 
@@ -184,6 +188,7 @@ struct Chunk {
 }
 
 impl Connection {
+    /// Handles a frame on an `lvu:` topic: the join, chunks, the leave.
     pub(super) async fn upload(
         &mut self,
         join_ref: Option<String>,
@@ -198,18 +203,15 @@ impl Connection {
                 // On success the channel's task answers the join, once the storage is open.
                 if let Err(error) = self.join_upload(&topic, &join_ref, &msg_ref, &payload) {
                     tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload join refused");
-                    let reply = encode_upload_error(&join_ref, msg_ref.as_deref(), &topic, &error);
+                    let channel = ChannelRef::new(Some(&join_ref), &topic);
+                    let reply = error_value_reply(channel, msg_ref.as_deref(), &error.reply());
                     self.send(reply).await;
                 }
             }
             ("chunk", Payload::Binary(bytes)) => {
                 let Some(channel) = self.uploads.channels.get(&topic) else {
-                    let reply = encode_error_reply(
-                        join_ref.as_deref(),
-                        msg_ref.as_deref(),
-                        &topic,
-                        "unmatched topic",
-                    );
+                    let reply = ChannelRef::new(join_ref.as_deref(), &topic)
+                        .error(msg_ref.as_deref(), "unmatched topic");
                     return self.send(reply).await;
                 };
                 let (chunks, channel_join_ref) = (channel.chunks.clone(), channel.join_ref.clone());
@@ -225,31 +227,20 @@ impl Connection {
                     tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "chunk for an ended upload");
                     self.uploads.channels.remove(&topic);
                     let error = UploadError::Disallowed(topic["lvu:".len()..].to_owned());
-                    let reply = encode_upload_error(
-                        &channel_join_ref,
-                        chunk.msg_ref.as_deref(),
-                        &topic,
-                        &error,
-                    );
+                    let channel = ChannelRef::new(Some(&channel_join_ref), &topic);
+                    let reply =
+                        error_value_reply(channel, chunk.msg_ref.as_deref(), &error.reply());
                     self.send(reply).await;
                 }
             }
             ("phx_leave", _) => {
                 self.uploads.channels.remove(&topic);
-                self.send(encode_empty_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                ))
-                .await;
+                self.send(ChannelRef::new(join_ref.as_deref(), &topic).ok(msg_ref.as_deref()))
+                    .await;
             }
             _ => {
-                let reply = encode_error_reply(
-                    join_ref.as_deref(),
-                    msg_ref.as_deref(),
-                    &topic,
-                    "unknown event",
-                );
+                let reply = ChannelRef::new(join_ref.as_deref(), &topic)
+                    .error(msg_ref.as_deref(), "unknown event");
                 self.send(reply).await;
             }
         }
@@ -270,7 +261,7 @@ impl Connection {
         let entry_ref = &topic["lvu:".len()..];
         let join: UploadJoin =
             serde_json::from_str(payload.get()).map_err(|_| UploadError::InvalidToken)?;
-        let tokens = UploadTokens(&self.endpoint.signer);
+        let tokens = UploadTokens(&self.shared.signer);
         let claims = UploadTokenPayload::verify(&tokens, &join.token)?;
         if claims.entry_ref != entry_ref {
             return Err(UploadError::InvalidToken);
@@ -280,7 +271,7 @@ impl Connection {
         // same topic replaces the first (whose task then aborts its upload).
         uploads.retain(|_, channel| !channel.chunks.is_closed());
         uploads.remove(topic);
-        let limit = self.endpoint.config.max_upload_channels;
+        let limit = self.shared.config.max_upload_channels;
         if uploads.len() >= limit {
             return Err(UploadError::TooManyUploads(limit));
         }
@@ -333,12 +324,7 @@ impl UploadTask {
         if let Err(error) = slot.open().await {
             return self.fail(join_msg_ref.as_deref(), &error).await;
         }
-        self.send(encode_empty_reply(
-            Some(&self.join_ref),
-            join_msg_ref.as_deref(),
-            &self.topic,
-        ))
-        .await;
+        self.send(self.channel().ok(join_msg_ref.as_deref())).await;
         let mut deadline = Instant::now() + slot.chunk_timeout();
         loop {
             let chunk = tokio::select! {
@@ -361,12 +347,7 @@ impl UploadTask {
             drop(budget);
             match written {
                 Ok(None) => {
-                    self.send(encode_empty_reply(
-                        Some(&self.join_ref),
-                        msg_ref.as_deref(),
-                        &self.topic,
-                    ))
-                    .await;
+                    self.send(self.channel().ok(msg_ref.as_deref())).await;
                     deadline = Instant::now() + slot.chunk_timeout();
                 }
                 Ok(Some(stored)) => {
@@ -375,15 +356,10 @@ impl UploadTask {
                         entry_ref: self.entry_ref.clone(),
                         stored,
                     };
-                    // Queued before the chunk reply, so the view has the upload before the
+                    // Handled before the chunk reply, so the view has the upload before the
                     // client's final `progress` event arrives.
-                    let _ = self.view.send(Box::new(done)).await;
-                    self.send(encode_empty_reply(
-                        Some(&self.join_ref),
-                        msg_ref.as_deref(),
-                        &self.topic,
-                    ))
-                    .await;
+                    self.tell(done).await;
+                    self.send(self.channel().ok(msg_ref.as_deref())).await;
                     return;
                 }
                 Err(error) => return self.fail(msg_ref.as_deref(), &error).await,
@@ -399,10 +375,9 @@ impl UploadTask {
             entry_ref: self.entry_ref.clone(),
             reply,
         };
-        self.view
-            .send(Box::new(register))
-            .await
-            .map_err(|_| UploadError::InvalidToken)?;
+        if !self.tell(register).await {
+            return Err(UploadError::InvalidToken);
+        }
         answer.await.map_err(|_| UploadError::InvalidToken)?
     }
 
@@ -418,13 +393,8 @@ impl UploadTask {
 
     async fn refuse(&self, msg_ref: Option<&str>, error: &UploadError) {
         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "upload refused");
-        self.send(encode_upload_error(
-            &self.join_ref,
-            msg_ref,
-            &self.topic,
-            error,
-        ))
-        .await;
+        self.send(error_value_reply(self.channel(), msg_ref, &error.reply()))
+            .await;
     }
 
     /// No chunk within `chunk_timeout`: drops the partial data, tells the view (which marks
@@ -435,10 +405,7 @@ impl UploadTask {
         slot.cancelled.store(true, Ordering::Release);
         slot.close().await;
         self.tell_view(EntryError::ChunkTimeout).await;
-        let close = encode_push(Some(&self.join_ref), &self.topic, "phx_close", |out| {
-            out.extend_from_slice(b"{}")
-        });
-        self.send(close).await;
+        self.send(self.channel().closed()).await;
     }
 
     async fn tell_view(&self, error: EntryError) {
@@ -447,23 +414,29 @@ impl UploadTask {
             entry_ref: self.entry_ref.clone(),
             error,
         };
-        let _ = self.view.send(Box::new(failed)).await;
+        self.tell(failed).await;
+    }
+
+    /// Hands the view a message (running its turn here, if nobody else holds the view). A
+    /// full queue is waited out; `false` if the view ended.
+    async fn tell(&self, mut msg: ChannelMsg) -> bool {
+        loop {
+            match self.view.deliver(msg).await {
+                Ok(()) => return true,
+                Err(Refused::Ended(_)) => return false,
+                Err(Refused::Full(again)) => {
+                    msg = again;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    fn channel(&self) -> ChannelRef<'_> {
+        ChannelRef::new(Some(&self.join_ref), &self.topic)
     }
 
     async fn send(&self, frame: String) {
-        // The transport is gone only when the socket is closing.
-        let _ = self.out.send(Outbound::Text(frame)).await;
+        send_text(&*self.out, frame).await;
     }
-}
-
-/// The error reply of an upload channel: `{"reason": …, "limit"?: …}`.
-fn encode_upload_error(
-    join_ref: &str,
-    msg_ref: Option<&str>,
-    topic: &str,
-    error: &UploadError,
-) -> String {
-    encode_reply(Some(join_ref), msg_ref, topic, false, |out| {
-        crate::json::write_value(&error.reply(), out)
-    })
 }

@@ -92,25 +92,32 @@ struct Server {
 impl Server {
     fn start(exe: &Path) -> Result<Server, String> {
         let log = std::env::temp_dir().join(format!("lv-probe-{}.log", std::process::id()));
-        let stderr = fs::File::create(&log).map_err(|e| e.to_string())?;
+        let mut file = fs::File::create(&log).map_err(|e| e.to_string())?;
         let mut child = Command::new(exe)
             .env("PORT", "0")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(stderr)
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?
-            .parse()
-            .map_err(|_| format!("bad address in {line:?}"))?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let mut lines = BufReader::new(stdout);
+        // The log goes to stdout (and stderr); everything after the address line is kept.
+        let address = loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                return Err("the server exited before listening".into());
+            }
+            if let Some(address) = line.trim().strip_prefix("listening on http://") {
+                break address
+                    .parse()
+                    .map_err(|_| format!("bad address in {line:?}"))?;
+            }
+        };
+        let mut file2 = file.try_clone().map_err(|e| e.to_string())?;
+        std::thread::spawn(move || std::io::copy(&mut lines, &mut file));
+        std::thread::spawn(move || std::io::copy(&mut BufReader::new(stderr), &mut file2));
         Ok(Server {
             child,
             address,
@@ -251,9 +258,7 @@ impl View {
 }
 
 async fn socket(server: SocketAddr, csrf: &str) -> Result<Ws, String> {
-    let stream = connect_tcp(server, None)
-        .await
-        .map_err(|e| e.to_string())?;
+    let stream = connect_tcp(server, None).await.map_err(|e| e.to_string())?;
     let url = format!("ws://{server}/live/websocket?_csrf_token={csrf}&vsn=2.0.0");
     let (ws, _) = tokio_tungstenite::client_async(url, stream)
         .await
@@ -271,12 +276,9 @@ async fn raw_get(server: SocketAddr, target: &str) -> Result<u16, String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut response = Vec::new();
-    let read = tokio::time::timeout(
-        Duration::from_secs(10),
-        stream.read_to_end(&mut response),
-    )
-    .await
-    .map_err(|_| "no response within 10 s")?;
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
+        .await
+        .map_err(|_| "no response within 10 s")?;
     read.map_err(|e| format!("connection failed: {e}"))?;
     let status = std::str::from_utf8(response.get(9..12).ok_or("no status line")?)
         .ok()
@@ -321,9 +323,12 @@ async fn upload_entries(server: &mut Server) -> Result<String, String> {
                 .map(|i| json!({"path": "files", "ref": format!("s{socket}r{round}e{i}"), "last_modified": 1, "name": format!("f{i}.txt"), "type": "text/plain", "size": 100}))
                 .collect();
             let started = Instant::now();
-            view.call("event", json!({"type": "form", "event": "validate", "value": "",
-                "meta": {"_target": "files"}, "uploads": {upload.clone(): entries}}))
-                .await?;
+            view.call(
+                "event",
+                json!({"type": "form", "event": "validate", "value": "",
+                "meta": {"_target": "files"}, "uploads": {upload.clone(): entries}}),
+            )
+            .await?;
             slowest = slowest.max(started.elapsed());
         }
         views.push(view);
@@ -345,9 +350,12 @@ async fn upload_files(server: &mut Server) -> Result<String, String> {
             .iter()
             .map(|r| json!({"path": "files", "ref": r, "last_modified": 1, "name": format!("{r}.txt"), "type": "text/plain", "size": 10_000}))
             .collect();
-        view.call("event", json!({"type": "form", "event": "validate", "value": "",
-            "meta": {"_target": "files"}, "uploads": {upload.clone(): entries.clone()}}))
-            .await?;
+        view.call(
+            "event",
+            json!({"type": "form", "event": "validate", "value": "",
+            "meta": {"_target": "files"}, "uploads": {upload.clone(): entries.clone()}}),
+        )
+        .await?;
         let preflight = view
             .call("allow_upload", json!({"ref": upload, "entries": entries}))
             .await?;
@@ -386,8 +394,11 @@ async fn upload_files(server: &mut Server) -> Result<String, String> {
             view.recv().await?;
         }
         for r in &refs {
-            view.call("event", json!({"type": "click", "event": "cancel", "value": {"ref": r}}))
-                .await?;
+            view.call(
+                "event",
+                json!({"type": "click", "event": "cancel", "value": {"ref": r}}),
+            )
+            .await?;
         }
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -404,7 +415,10 @@ async fn slowloris(server: &mut Server) -> Result<String, String> {
         let mut stream = TcpStream::connect(server.address)
             .await
             .map_err(|e| e.to_string())?;
-        let partial = format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: 1\r\n", server.address);
+        let partial = format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: 1\r\n",
+            server.address
+        );
         stream
             .write_all(partial.as_bytes())
             .await
@@ -415,9 +429,9 @@ async fn slowloris(server: &mut Server) -> Result<String, String> {
     let mut still_open = 0;
     for stream in &mut held {
         let mut byte = [0; 1];
-        match tokio::time::timeout(Duration::from_millis(10), stream.read(&mut byte)).await {
-            Err(_) => still_open += 1,
-            Ok(_) => {}
+        let read = tokio::time::timeout(Duration::from_millis(10), stream.read(&mut byte)).await;
+        if read.is_err() {
+            still_open += 1;
         }
     }
     let fresh = raw_get(server.address, "/counter").await;
@@ -437,8 +451,11 @@ async fn search_flood(server: &mut Server) -> Result<String, String> {
     let mut sent = 0;
     for _ in 0..390 {
         let value = format!("zip={zip}");
-        view.push("event", json!({"type": "form", "event": "zip-search", "value": value}))
-            .await?;
+        view.push(
+            "event",
+            json!({"type": "form", "event": "zip-search", "value": value}),
+        )
+        .await?;
         sent += 1;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -483,7 +500,10 @@ async fn stuck_socket(server: &mut Server) -> Result<String, String> {
     for _ in 0..3_000 {
         let value = format!("author=probe&text={text}");
         let _ = poster
-            .call("event", json!({"type": "form", "event": "send", "value": value}))
+            .call(
+                "event",
+                json!({"type": "form", "event": "send", "value": value}),
+            )
             .await;
         peak = peak.max(server.rss_mb() - before);
         if !established(server.address, client_port) {
@@ -577,8 +597,11 @@ async fn log_flood(server: &mut Server) -> Result<String, String> {
     let before = server.log_bytes();
     let name = format!("\nERROR forged line\u{1b}[31m{}", "x".repeat(500_000));
     for _ in 0..5 {
-        view.call("event", json!({"type": "click", "event": name, "value": {}}))
-            .await?;
+        view.call(
+            "event",
+            json!({"type": "click", "event": name, "value": {}}),
+        )
+        .await?;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let added = server.log_bytes() - before;
@@ -586,7 +609,9 @@ async fn log_flood(server: &mut Server) -> Result<String, String> {
     fs::File::open(&server.log)
         .and_then(|mut file| file.read_to_string(&mut log))
         .map_err(|e| e.to_string())?;
-    let forged = log.lines().any(|line| line.starts_with("ERROR forged line"));
+    let forged = log
+        .lines()
+        .any(|line| line.starts_with("ERROR forged line"));
     let escapes = log.contains("\u{1b}[31m");
     Ok(format!(
         "5 events named with 500 KB: +{} KB of log; forged line: {}; raw ANSI escape: {}",
@@ -613,7 +638,9 @@ async fn rate_limit(server: &mut Server) -> Result<String, String> {
                 break format!("close frame {:?}", frame.map(|f| u16::from(f.code)))
             }
             Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(error))) => break format!("connection error ({error}): the client sees 1006"),
+            Ok(Some(Err(error))) => {
+                break format!("connection error ({error}): the client sees 1006")
+            }
             Ok(None) => break "ended without a close frame".to_owned(),
             Err(_) => break "nothing within 10 s".to_owned(),
         }
