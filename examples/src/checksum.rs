@@ -334,7 +334,8 @@ impl LiveView for ChecksumUpload {
                 let finished = socket.consume_uploaded_entries("files", |stored, entry| {
                     (entry.client_name.clone(), stored.downcast::<Checksummed>())
                 })?;
-                // Renaming and evicting are filesystem calls: not on the view's task.
+                // Renaming and evicting are filesystem calls: on the blocking pool, not in the
+                // view's turn.
                 let saved = tokio::task::spawn_blocking(move || {
                     finished
                         .into_iter()

@@ -101,7 +101,7 @@ impl Serialize for ExternalUpload {
 /// check that the object arrived (its size, its checksum).
 ///
 /// Any `Fn(&UploadEntry) -> Result<ExternalUpload, EntryError>` closure is a presigner (it
-/// runs on the view's task: keep it quick, as signing a URL is). Implement the trait
+/// runs in the view's turn: keep it quick, as signing a URL is). Implement the trait
 /// yourself when presigning needs IO (starting a resumable upload session, fetching
 /// credentials):
 ///

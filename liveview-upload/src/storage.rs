@@ -46,9 +46,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// failed, the channel or the view went away). The runtime has already checked each chunk
 /// against the entry's declared size and the config's `max_file_size`; a storage only
 /// stores. Each call is awaited before the next one starts, on the upload channel's own
-/// task: never on the socket's read task, and never on the view's task, so a slow storage
-/// delays only its own upload (the client sends the next chunk once the previous one is
-/// written). Use async IO or `tokio::task::spawn_blocking` for blocking calls, as
+/// task, never on the socket's read task or in a view's turn (but for the `abort` of a
+/// cancelled entry, which the cancelling turn awaits), so a slow storage delays only its own
+/// upload (the client sends the next chunk once the previous one is written). Use async IO or `tokio::task::spawn_blocking` for blocking calls, as
 /// [`TempFileStorage`] does. An error from `open`, `write` or `finish` fails the upload: the
 /// client gets `writer_error`, and the entry keeps [`EntryError::WriterFailure`](crate::EntryError::WriterFailure)
 /// until it is cancelled.

@@ -2,7 +2,7 @@
 //! `UploadChannel` process per entry): the task registers the entry with its view, opens the
 //! entry's storage, answers the join, then stores the chunks the connection hands it, answers
 //! each, and gives the finished upload to the view. No storage call runs on the socket's read
-//! task; the view's task only awaits the storage's abort when it cancels an entry.
+//! task; a view's turn only awaits the storage's abort when it cancels an entry.
 //!
 //! Bounds: a socket holds at most [`Config::max_upload_channels`](crate::Config) channels
 //! (each with at most one open storage writer, e.g. one temporary file); chunks read from a
