@@ -236,19 +236,47 @@ async fn run<S>(
         failed: AtomicBool::new(false),
         stalled: Notify::new(),
     });
-    let mut connection = endpoint.connect_with(transport.clone());
-    tracing::debug!("socket connected");
+    let ending = {
+        let mut connection = endpoint.connect_with(transport.clone());
+        tracing::debug!("socket connected");
+        let ending = read_loop(
+            &mut connection,
+            &transport,
+            &mut stream,
+            &mut shutdown,
+            idle,
+        )
+        .await;
+        // Ends the views: each first answers the messages already queued for it.
+        drop(connection);
+        ending
+    };
+    // Boxed: an idle socket's task does not reserve room for the closing phase's futures.
+    Box::pin(finish(transport, stream, ending)).await;
+}
+
+/// Reads and dispatches the client's frames until the socket must end; says how.
+async fn read_loop<S>(
+    connection: &mut liveview_core::Connection,
+    transport: &SocketTransport<S>,
+    stream: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
+    shutdown: &mut watch::Receiver<bool>,
+    idle: Duration,
+) -> Ending
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     // Only complete text and binary messages move the idle deadline: pings, pongs and the
     // fragments of an unfinished message do not, so a partial message (up to
     // `max_frame_bytes`) is held for at most `idle_timeout`.
     let mut deadline = tokio::time::Instant::now() + idle;
-    let ending = loop {
+    loop {
         let read = tokio::select! {
             biased;
-            _ = transport.stalled.notified() => break Ending::Stalled,
+            _ = transport.stalled.notified() => return Ending::Stalled,
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
-                    break Ending::Close(1001, "server shutting down".into());
+                    return Ending::Close(1001, "server shutting down".into());
                 }
                 continue;
             }
@@ -264,21 +292,21 @@ async fn run<S>(
                     WsError::Protocol(_) => Some(1002),
                     _ => None,
                 };
-                match code {
+                return match code {
                     Some(code) => {
                         tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
-                        break Ending::Close(code, error.to_string());
+                        Ending::Close(code, error.to_string())
                     }
                     None => {
                         tracing::debug!(%error, "socket read failed");
-                        break Ending::Gone;
+                        Ending::Gone
                     }
-                }
+                };
             }
-            Ok(None) => break Ending::Gone,
+            Ok(None) => return Ending::Gone,
             Err(_) => {
                 tracing::debug!("socket idle: closing");
-                break Ending::Close(1001, "idle".into());
+                return Ending::Close(1001, "idle".into());
             }
         };
         // Boxed: the idle read loop then does not hold the largest frame handler's state.
@@ -291,23 +319,30 @@ async fn run<S>(
                 deadline = tokio::time::Instant::now() + idle;
                 Box::pin(connection.handle_binary(data)).await
             }
-            Message::Close(_) => break Ending::Gone,
+            Message::Close(_) => return Ending::Gone,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };
         if let Err(error) = result {
             tracing::warn!(target: "liveview::rejection", %error, "closing socket");
-            break Ending::Close(1008, error.to_string());
+            return Ending::Close(1008, error.to_string());
         }
-    };
-    // Ends the views: each first answers the messages already in its mailbox.
-    drop(connection);
+    }
+}
+
+/// Ends the socket after its read loop: a graceful close when the server closes it (the
+/// replies owed, the close frame, then the client's answer: dropping a socket with unread
+/// input makes the kernel reset it, and the client would see 1006 and lose the replies).
+async fn finish<S>(
+    transport: Arc<SocketTransport<S>>,
+    mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
+    ending: Ending,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     match ending {
         Ending::Stalled => {}
         Ending::Gone => close_sink(&transport).await,
         Ending::Close(code, reason) => {
-            // A graceful close: the replies owed, the close frame, then the client's answer.
-            // Dropping a socket with unread input makes the kernel reset it, and the client
-            // would see 1006 and lose the replies instead.
             let views_done = tokio::time::timeout(CLOSE_LINGER, async {
                 while Arc::strong_count(&transport) > 1 {
                     tokio::time::sleep(Duration::from_millis(5)).await;

@@ -127,6 +127,14 @@ impl ViewCell {
     }
 
     fn park(&self, view: Box<dyn Turns>) {
+        {
+            // An idle view keeps no queue memory (a few hundred bytes per view, times every
+            // idle view of the server).
+            let mut queue = self.lock_queue();
+            if queue.is_empty() && queue.capacity() > 0 {
+                *queue = VecDeque::new();
+            }
+        }
         *self.view.lock().unwrap_or_else(PoisonError::into_inner) = Some(view);
     }
 

@@ -9,7 +9,6 @@ use std::sync::{Arc, Weak};
 use liveview_diff::Rendered;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::cell::{BoxFuture, Turns, ViewCell};
 use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
@@ -19,7 +18,7 @@ use super::upload_channel::UploadSlot;
 use crate::catch::{callback, catch, catch_sync};
 use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::event::ClientEvent;
-use crate::info::{InfoSender, InfoShared, InfoWake};
+use crate::info::{InfoQueue, InfoSender, InfoWake};
 use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
 use crate::protocol::ChannelRef;
 use crate::socket::{Navigation as Requested, Socket};
@@ -32,8 +31,8 @@ const MAX_CHAINED_PATCHES: usize = 20;
 
 /// Creates the view of a verified join, parked in its cell with its mount queued.
 pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
-    let (info_tx, infos, info_shared) = InfoSender::channel(join.shared.config.info_queue);
-    let probe = info_tx.clone();
+    let (info_tx, infos) = InfoSender::channel(join.shared.config.info_queue);
+    let probe = infos.clone();
     let parent_tx = info_tx.clone();
     let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
         parent_tx.try_send(info);
@@ -59,12 +58,11 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         last: None,
         upload_slots: HashMap::new(),
         components,
-        infos,
-        info_shared: info_shared.clone(),
+        infos: infos.clone(),
     };
-    let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.queued()));
+    let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.len()));
     let wake: Weak<dyn InfoWake> = Arc::downgrade(&cell) as Weak<dyn InfoWake>;
-    info_shared.wake_with(wake);
+    infos.wake_with(wake);
     let mount = ChannelMsg::Mount {
         msg_ref: join.msg_ref,
         params: join.params,
@@ -102,10 +100,16 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     components: RefCell<Registry>,
-    /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries).
-    infos: mpsc::Receiver<V::Info>,
-    /// The info queue's shared state: a `send_info` that found it full ends the view.
-    info_shared: Arc<InfoShared>,
+    /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
+    /// `send_info` that found it full ends the view.
+    infos: Arc<InfoQueue<V::Info>>,
+}
+
+impl<V: LiveView> Drop for ViewTask<V> {
+    fn drop(&mut self) {
+        // Senders (pub/sub forwarders, ticks) fail from now on and stop.
+        self.infos.close();
+    }
 }
 
 impl<V: LiveView> Turns for ViewTask<V> {
@@ -129,7 +133,7 @@ impl<V: LiveView> Turns for ViewTask<V> {
     }
 
     fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
-        let info = self.infos.try_recv().ok()?;
+        let info = self.infos.pop()?;
         Some(Box::pin(async move {
             let outcome = self.on_info(info).await;
             self.after_turn(outcome).await
@@ -160,7 +164,7 @@ impl<V: LiveView> ViewTask<V> {
     /// A turn that filled the info queue ends the view.
     fn check_overflow(&self, outcome: Result<Flow, Crash>) -> Result<Flow, Crash> {
         match outcome {
-            Ok(_) if self.info_shared.overflowed() => Err(Crash(format!(
+            Ok(_) if self.infos.overflowed() => Err(Crash(format!(
                 "its info queue is full ({} messages)",
                 self.shared.config.info_queue
             ))),
