@@ -1,8 +1,9 @@
 //! Tests of `RedisPubSub` against a real Redis server.
 //!
-//! They need a running `redis-server` (6.2 or newer) at `REDIS_URL` (default
-//! `redis://127.0.0.1:6379`) and FAIL if it cannot be reached. Each test uses
-//! its own topic prefix, so tests can run in parallel against one server.
+//! They need a running `redis-server` (6.2 or newer) at `REDIS_URL` (there is
+//! no default: `cargo xtask test` starts one on a free port and sets it) and
+//! FAIL if it is not set or cannot be reached. Each test uses its own topic
+//! prefix, so tests can run in parallel against one server.
 #![cfg(feature = "redis")]
 
 use std::time::Duration;
@@ -13,17 +14,9 @@ use redis::IntoConnectionInfo;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+mod support;
 
-fn unreachable(url: &str, err: &dyn std::fmt::Display) -> ! {
-    panic!(
-        "cannot connect to Redis at {url}: {err}\n\
-         The liveview-pubsub Redis tests need a running redis-server: start one \
-         (`redis-server --daemonize yes`) or point REDIS_URL at one."
-    )
-}
+use support::{redis_url, unreachable};
 
 /// A unique per-test prefix.
 fn prefix(test: &str) -> String {
