@@ -1,0 +1,1 @@
+//! Server processes sharing a Redis.
