@@ -6,6 +6,7 @@
 
 mod redis_process;
 
+#[allow(unused_imports)]
 pub use redis_process::{ping, RedisProcess};
 
 /// The URL of the shared test Redis: `REDIS_URL`, which `cargo xtask test` sets to a
