@@ -99,7 +99,11 @@ pub struct Online {
 pub struct State {
     /// The messages not rendered yet (a temp assign: emptied after every render).
     messages: Vec<Message>,
+    /// The name this tab is online under (and sends as).
     author: String,
+    /// The name field as the user is editing it (the form is re-rendered while they type:
+    /// the field must keep what they typed, not jump back to `author`).
+    draft: String,
     /// Messages sent from this tab (renames the input, so it comes back empty).
     sent: u64,
     /// Who is online, kept current by presence diffs.
@@ -124,6 +128,9 @@ pub enum Event {
     },
     /// `phx-change="typing"`: the form as it is now.
     Typing {
+        /// The name field.
+        #[serde(default)]
+        author: String,
         /// The message being written.
         #[serde(default)]
         text: String,
@@ -167,13 +174,21 @@ impl LiveView for Chat {
                 state.me = me;
             });
         }
-        socket.assign(|state| state.author = author);
+        socket.assign(|state| {
+            state.draft = author.clone();
+            state.author = author;
+        });
         Ok(())
     }
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         let (author, text) = match event {
-            Event::Typing { text } => return self.typing(socket, !text.trim().is_empty()),
+            Event::Typing { author, text } => {
+                if author != socket.context().draft {
+                    socket.assign(|state| state.draft = author);
+                }
+                return self.typing(socket, !text.trim().is_empty());
+            }
             Event::Send { author, text } => (author, text),
         };
         let text = text.trim();
@@ -199,7 +214,10 @@ impl LiveView for Chat {
             author: author.clone(),
             text: text.to_owned(),
         };
-        socket.assign(|state| state.author = author);
+        socket.assign(|state| {
+            state.draft = author.clone();
+            state.author = author;
+        });
         if let Err(error) = socket.broadcast(TOPIC, &message).await {
             // Redis is unreachable: keep the text in the field and say so.
             tracing::warn!(%error, "chat: message not sent");
@@ -244,7 +262,7 @@ impl LiveView for Chat {
                     }
                     p #typing.typing { (typing_line(&typing)) }
                     form #chat-form phx-submit="send" phx-change="typing" {
-                        input #author type="text" name="author" value=(&state.author) placeholder="Name";
+                        input #author type="text" name="author" value=(&state.draft) placeholder="Name";
                         input type="text" name="text" id=(format!("text-{}", state.sent)) placeholder="Message" autocomplete="off" phx-mounted=r#"[["focus",{}]]"#;
                         button type="submit" { "Send" }
                     }
