@@ -486,7 +486,7 @@ impl PresenceBuilder {
     }
 
     /// How often a node says it is alive, on each topic it has entries on (default
-    /// [`DEFAULT_HEARTBEAT_INTERVAL`]). Also how often it checks the other nodes' TTL.
+    /// [`DEFAULT_HEARTBEAT_INTERVAL`]). It checks the other nodes' TTL four times as often.
     pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
         self.heartbeat = interval.max(Duration::from_millis(1));
         self
@@ -494,7 +494,8 @@ impl PresenceBuilder {
 
     /// How long a node may stay silent before its entries are removed (default
     /// [`DEFAULT_TTL`]; at least twice the heartbeat interval is sensible). A dead node's
-    /// users leave between `ttl` and `ttl` plus one heartbeat interval after its last message.
+    /// users leave between `ttl` and `ttl` plus a quarter of the heartbeat interval after its
+    /// last message (so between `ttl - interval` and `ttl + interval / 4` after it died).
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
@@ -1030,14 +1031,14 @@ impl Inner {
         topic_state.resync = !self.queue(topic, &message);
     }
 
-    /// One heartbeat round: announce this node on every topic it has entries on, and remove
-    /// the entries of nodes silent for longer than the TTL.
-    fn tick(&self) {
+    /// One round: remove the entries of nodes silent for longer than the TTL, and, when
+    /// `heartbeat`, announce this node on every topic it has entries on.
+    fn tick(&self, heartbeat: bool) {
         let now = Instant::now();
         let mut state = self.lock();
         let mut expired_diffs = Vec::new();
         for (topic, topic_state) in &mut state.topics {
-            if !topic_state.local.is_empty() && topic_state.reader.is_some() {
+            if heartbeat && !topic_state.local.is_empty() && topic_state.reader.is_some() {
                 if topic_state.resync {
                     self.send_state(topic, topic_state);
                 } else {
@@ -1183,17 +1184,25 @@ async fn publish_outbox(
     }
 }
 
-/// Runs [`Inner::tick`] every `interval` while the presence exists.
+/// How many times per heartbeat interval a node looks for expired nodes: a dead node's
+/// entries leave at most a quarter of an interval after its TTL ran out.
+const SWEEPS_PER_HEARTBEAT: u32 = 4;
+
+/// Runs [`Inner::tick`] [`SWEEPS_PER_HEARTBEAT`] times per `interval` (heartbeats once per
+/// `interval`) while the presence exists.
 async fn heartbeat(inner: Weak<Inner>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
+    let sweep = (interval / SWEEPS_PER_HEARTBEAT).max(Duration::from_millis(1));
+    let mut ticker = tokio::time::interval(sweep);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
+    let mut round = 0u32;
     loop {
         ticker.tick().await;
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        inner.tick();
+        round = (round + 1) % SWEEPS_PER_HEARTBEAT;
+        inner.tick(round == 0);
     }
 }
 
