@@ -3,8 +3,8 @@
 //! on both is one user; a node cut off from Redis leaves after the TTL; after Redis is killed
 //! and restarted the nodes find each other again.
 //!
-//! Needs `REDIS_URL` (set by `cargo xtask test`), and `redis-server` on `PATH` for the
-//! restart test, which runs a server of its own.
+//! Uses `REDIS_URL` (set by `cargo xtask test`) or a `redis-server` of its own; the restart
+//! test always runs a server of its own (`redis-server` on `PATH`).
 #![cfg(feature = "redis")]
 
 mod support;

@@ -1,9 +1,10 @@
 //! Tests of `RedisPubSub` against a real Redis server.
 //!
-//! They need a running `redis-server` (6.2 or newer) at `REDIS_URL` (there is
-//! no default: `cargo xtask test` starts one on a free port and sets it) and
-//! FAIL if it is not set or cannot be reached. Each test uses its own topic
-//! prefix, so tests can run in parallel against one server.
+//! They use the `redis-server` (6.2 or newer) at `REDIS_URL` (`cargo xtask test`
+//! starts one on a free port and sets it), or else start one of their own on a
+//! free port (`redis-server` must be installed), and FAIL if neither works. Each
+//! test uses its own topic prefix, so tests can run in parallel against one
+//! server.
 #![cfg(feature = "redis")]
 
 use std::time::Duration;

@@ -41,10 +41,10 @@ tasks:
   test     checks chromium and redis-server (installs them with apt-get when
            root on Debian, else stops with the command to run), starts a
            redis-server on a free port (REDIS_URL) and holds 127.0.0.1:6379
-           with a decoy; then assets, `cargo test --workspace`, the oracle
-           tests (js/oracle/test/*.test.js), the Redis tests
-           (liveview-pubsub, examples' multi-node tests), then e2e; stops
-           redis-server at the end, also on failure
+           with a decoy; then assets, `cargo test --workspace` (with the
+           Redis backend and its tests), the oracle tests
+           (js/oracle/test/*.test.js), the multi-node tests (examples/tests/
+           nodes.rs), then e2e; stops redis-server at the end, also on failure
   fuzz-diff [--cases N]
            the property-based diff conformance test with N cases
   lint     `cargo fmt --all -- --check` and
@@ -570,8 +570,17 @@ fn test() -> Result<()> {
     let steps: Vec<Step<'_>> = vec![
         ("assets".into(), Box::new(assets)),
         (
-            "cargo test --workspace".into(),
-            Box::new(|| run_checked(cargo().args(["test", "--workspace"]))),
+            format!(
+                "REDIS_URL={redis_url} cargo test --workspace --features liveview-pubsub/redis \
+                 (the Redis tests use REDIS_URL; 127.0.0.1:6379 is not Redis)"
+            ),
+            Box::new(|| {
+                run_checked(
+                    cargo()
+                        .args(["test", "--workspace", "--features", "liveview-pubsub/redis"])
+                        .env("REDIS_URL", &redis_url),
+                )
+            }),
         ),
         (
             "node --test js/oracle/test/*.test.js".into(),
@@ -585,29 +594,14 @@ fn test() -> Result<()> {
             }),
         ),
         (
-            format!(
-                "REDIS_URL={redis_url} cargo test -p liveview-pubsub --features redis \
-                 (127.0.0.1:6379 is not Redis)"
-            ),
-            Box::new(|| {
-                run_checked(
-                    cargo()
-                        .args(["test", "-p", "liveview-pubsub", "--features", "redis"])
-                        .env("REDIS_URL", &redis_url),
-                )
-            }),
-        ),
-        (
-            format!(
-                "REDIS_URL={redis_url} cargo test -p examples --features redis-tests --test nodes \
-                 (server processes sharing a Redis)"
-            ),
+            "cargo test -p examples --features redis-tests --test nodes \
+             (server processes sharing a redis-server of each test's own)"
+                .into(),
             Box::new(|| {
                 run_checked(
                     cargo()
                         .args(["test", "-p", "examples", "--features", "redis-tests"])
-                        .args(["--test", "nodes"])
-                        .env("REDIS_URL", &redis_url),
+                        .args(["--test", "nodes"]),
                 )
             }),
         ),

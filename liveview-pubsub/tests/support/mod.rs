@@ -1,6 +1,6 @@
-//! Shared by the pub/sub tests: where the test Redis is (`REDIS_URL`), a `redis-server`
-//! process of a test's own (for the tests that kill and restart it), and a backend that can
-//! be cut off.
+//! Shared by the pub/sub tests: where the test Redis is (`REDIS_URL`, or a `redis-server`
+//! of the test process's own), a `redis-server` process of a test's own (for the tests that
+//! kill and restart it), and a backend that can be cut off.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -9,17 +9,49 @@ mod redis_process;
 #[allow(unused_imports)]
 pub use redis_process::{ping, RedisProcess};
 
-/// The URL of the shared test Redis: `REDIS_URL`, which `cargo xtask test` sets to a
-/// `redis-server` it started on a free port. There is deliberately no default (such as
-/// 127.0.0.1:6379): a test must never reach whatever happens to listen there.
+/// The URL of the test Redis: `REDIS_URL` (`cargo xtask test` sets it to a `redis-server` it
+/// started on a free port), or else a `redis-server` this test process starts on a free port
+/// (once, shared by its tests) and that stops when the process exits. Never a default such
+/// as 127.0.0.1:6379: a test must not reach whatever happens to listen there.
 pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| {
-        panic!(
-            "REDIS_URL is not set. These tests need a redis-server: run them with \
-             `cargo xtask test` (it starts one on a free port and sets REDIS_URL), or start \
-             one yourself and set REDIS_URL=redis://127.0.0.1:PORT"
-        )
-    })
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        return url;
+    }
+    static OWN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWN.get_or_init(start_process_redis).clone()
+}
+
+/// Starts `redis-server` on a free port under `sh`, which kills it when our end of its stdin
+/// closes, i.e. when this process exits however it exits (statics are never dropped).
+fn start_process_redis() -> String {
+    use std::process::{Command, Stdio};
+    let port = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let script = "redis-server --bind 127.0.0.1 --port \"$1\" --save '' --appendonly no & \
+                  pid=$!; read _; kill $pid";
+    let mut child = Command::new("sh")
+        .args(["-c", script, "sh", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    // Held open until the process exits: then `read` returns and the server is killed.
+    std::mem::forget(child.stdin.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ping(port) {
+        if std::time::Instant::now() > deadline || matches!(child.try_wait(), Ok(Some(_))) {
+            panic!(
+                "REDIS_URL is not set and no redis-server could be started on port {port}: \
+                 install redis-server (`apt-get install redis-server`), set REDIS_URL, or run \
+                 `cargo xtask test`, which does both"
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    format!("redis://127.0.0.1:{port}")
 }
 
 /// Fails a test that cannot reach the Redis at `url`.
