@@ -23,6 +23,7 @@ pub fn redis_url() -> String {
 
 /// Starts `redis-server` on a free port under `sh`, which kills it when our end of its stdin
 /// closes, i.e. when this process exits however it exits (statics are never dropped).
+#[allow(clippy::zombie_processes)] // `sh` lives as long as this process: nobody waits for it.
 fn start_process_redis() -> String {
     use std::process::{Command, Stdio};
     let port = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
