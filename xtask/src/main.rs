@@ -48,7 +48,8 @@ tasks:
   fuzz-diff [--cases N]
            the property-based diff conformance test with N cases
   lint     `cargo fmt --all -- --check` and
-           `cargo clippy --workspace --all-targets -- -D warnings`
+           `cargo clippy --workspace --all-targets -- -D warnings` (also with
+           the Redis backend and the multi-node tests)
   bench    load benchmark: our server, LiveViewJS 0.8.1 (js/bench) and a bare
            WebSocket echo server driven by xtask/loadgen; prints the table and
            writes target/bench/results.{md,json}; then the criterion benches
@@ -298,6 +299,14 @@ fn run_nodes(nodes: u16, args: &[String]) -> Result<()> {
     loop {
         for server in &mut servers {
             if let Ok(Some(status)) = server.child.try_wait() {
+                if status.success() {
+                    // Stopped by ctrl-c (or SIGTERM): the others are stopped on the way out.
+                    eprintln!(
+                        "{} stopped; stopping the other nodes and redis-server",
+                        server.label
+                    );
+                    return Ok(());
+                }
                 return fail(format!("{} exited ({status})", server.label));
             }
         }
@@ -762,13 +771,24 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    // The Redis backend is behind a feature the workspace build does not enable.
+    // The Redis backend and the multi-node tests are behind features.
     run_checked(cargo().args([
         "clippy",
         "-p",
         "liveview-pubsub",
         "--all-targets",
         "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run_checked(cargo().args([
+        "clippy",
+        "-p",
+        "examples",
+        "--all-targets",
+        "--features",
+        "redis-tests",
         "--",
         "-D",
         "warnings",
