@@ -16,8 +16,9 @@ use liveview_pubsub::{Presence, PresenceDiff, PresenceList, PubSub, RedisPubSub,
 use support::{redis_url, unreachable, Cuttable, RedisProcess};
 use tokio::time::Instant;
 
-const HEARTBEAT: Duration = Duration::from_millis(100);
-const TTL: Duration = Duration::from_secs(1);
+// Real time on a shared machine: a TTL of ten heartbeats leaves room for a stalled process.
+const HEARTBEAT: Duration = Duration::from_millis(200);
+const TTL: Duration = Duration::from_secs(2);
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn connect(url: &str, prefix: &str) -> RedisPubSub {
@@ -124,7 +125,7 @@ async fn a_node_cut_off_from_redis_leaves_after_the_ttl() {
     until(&mut diffs, &mut list, |l| !l.contains("ann")).await;
     let took = cut.elapsed();
     assert!(
-        took + HEARTBEAT >= TTL && took <= TTL + HEARTBEAT * 5,
+        took + HEARTBEAT >= TTL && took <= TTL + HEARTBEAT * 3,
         "left {took:?} after the cut; the TTL is {TTL:?}"
     );
 }
