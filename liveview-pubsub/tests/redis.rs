@@ -400,3 +400,44 @@ async fn dropping_the_node_closes_subscriptions() {
     // The background task exits and closes the pub/sub connection.
     wait_numsub(&mut admin, &channel, 0).await;
 }
+
+#[tokio::test]
+async fn topics_dropped_faster_than_the_request_queue_drains_are_still_unsubscribed() {
+    let prefix = prefix("reconcile");
+    let mut admin = admin().await;
+    let node = node(&prefix).await;
+    // More topics than the (un)subscribe queue holds (1,024).
+    let mut subs = Vec::new();
+    for i in 0..1500 {
+        subs.push(node.subscribe(&format!("t{i}")).await.unwrap());
+    }
+    assert_eq!(numsub(&mut admin, &format!("{prefix}t1499")).await, 1);
+    // Dropped in one go: the connection task cannot run in between (single-threaded test
+    // runtime), so the queue fills and the rest is left to its reconciliation.
+    drop(subs);
+    assert_eq!(node.topic_count(), 0);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("CHANNELS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        if channels.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still subscribed to {} channels",
+            channels.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Subscribing again after all that works.
+    let mut again = node.subscribe("t7").await.unwrap();
+    node.publish("t7", Bytes::from_static(b"back"))
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut again).await, &b"back"[..]);
+}
