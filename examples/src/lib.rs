@@ -86,7 +86,9 @@ pub fn router_with(node: &Node) -> Router {
         .live("/nav-landing", nav::Landing)
         .live("/chat", chat::Chat::new(node.presence.clone()))
         .live("/table", table::Table)
-        .live("/upload", upload::Upload)
+        // Its own live session: pages of the default one cannot mount it over their socket
+        // (live navigation to it loads the page over HTTP).
+        .live_session("uploads", |routes| routes.live("/upload", upload::Upload))
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
 }

@@ -115,7 +115,9 @@ impl LiveView for Search {
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         let Event::ZipSearch { zip } = event;
-        let zip = zip.trim().to_owned();
+        // A zip code (prefix) has at most five digits: the queued search keeps nothing more
+        // of what the client sent.
+        let zip: String = zip.trim().chars().take(5).collect();
         socket.send_info(Info::Run(zip.clone()));
         socket.assign(|state| {
             state.zip = zip;

@@ -1,6 +1,7 @@
 //! `/upload`: file uploads in chunks over the socket (`allow_upload`, progress, cancel,
 //! `consume_uploaded_entries`, `uploaded_entries`).
 
+use liveview_core::upload::EntryError;
 use liveview_core::{
     html, LiveView, Meta, Params, Rendered, Session, Socket, UploadOptions, ViewResult,
 };
@@ -91,15 +92,22 @@ impl LiveView for Upload {
     }
 
     fn render(&self, state: &State, meta: &Meta<'_>) -> Rendered {
-        let entries = meta
-            .uploads
-            .get("files")
-            .map(|c| c.entries())
-            .unwrap_or_default();
+        let Some(config) = meta.uploads.get("files") else {
+            return html! { h1 { "Upload" } };
+        };
+        let options = config.options();
+        let entries = config.entries();
         html! {
             h1 { "Upload" }
+            p #limits {
+                "Up to " (options.max_entries) " files of at most " (megabytes(options.max_file_size))
+                " each (" (options.accept.join(", ")) ")."
+            }
             form #upload-form phx-change="validate" phx-submit="save" {
                 (meta.uploads.file_input("files"))
+                @for error in config.config_errors() {
+                    p.error.config-error data-reason=(error.reason()) { (describe(error, options)) }
+                }
                 ul #entries {
                     @for entry in entries, key = &entry.entry_ref {
                         li.entry data-ref=(&entry.entry_ref) {
@@ -109,7 +117,7 @@ impl LiveView for Upload {
                             " "
                             span.progress { (entry.progress) }
                             @for error in &entry.errors {
-                                span.error { (error.reason()) }
+                                span.error data-reason=(error.reason()) { (describe(error, options)) }
                             }
                             button type="button" phx-click="cancel" phx-value-ref=(&entry.entry_ref) { "cancel" }
                         }
@@ -126,5 +134,36 @@ impl LiveView for Upload {
             }
             p { a href="/" { "All examples" } }
         }
+    }
+}
+
+/// An upload error in words a person reads.
+fn describe(error: &EntryError, options: &UploadOptions) -> String {
+    match error {
+        EntryError::TooLarge => format!(
+            "This file is larger than {}.",
+            megabytes(options.max_file_size)
+        ),
+        EntryError::NotAccepted => format!(
+            "This kind of file is not accepted (only {}).",
+            options.accept.join(", ")
+        ),
+        EntryError::TooManyFiles => format!(
+            "Too many files: choose at most {}, or remove some.",
+            options.max_entries
+        ),
+        EntryError::ExternalClientFailure => "The browser could not upload this file.".into(),
+        EntryError::ChunkTimeout => "The upload stalled and was stopped: try again.".into(),
+        other => format!("This file was refused ({other})."),
+    }
+}
+
+/// `2_000_000` → `"2 MB"`.
+fn megabytes(bytes: u64) -> String {
+    let tenths = bytes / 100_000;
+    if tenths.is_multiple_of(10) {
+        format!("{} MB", tenths / 10)
+    } else {
+        format!("{}.{} MB", tenths / 10, tenths % 10)
     }
 }

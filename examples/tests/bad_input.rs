@@ -10,23 +10,13 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::{binary_push, page, start, Client, Joined};
+use support::{assert_server_works, binary_push, page, start, Client, Joined};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The largest message the examples server accepts (`Config::default().max_frame_bytes`).
 const MAX_FRAME_BYTES: usize = 1 << 20;
-
-/// A fresh client on the same server renders, joins, clicks and gets the diff.
-async fn assert_server_works(address: SocketAddr) {
-    let mut fresh = Joined::open(address, "/counter").await;
-    assert_eq!(fresh.rendered()["0"], json!("0"));
-    let response = fresh
-        .event(support::click("inc", json!({"value": ""})))
-        .await;
-    assert_eq!(response, json!({"diff": {"0": "1"}}));
-}
 
 /// How a socket ended.
 #[derive(Debug, PartialEq, Eq)]

@@ -146,8 +146,8 @@ async fn a_file_uploads_in_chunks_and_is_consumed() {
         .await;
     let reply = session.client.recv().await;
     let counts = reply[4]["response"]["diff"].to_string();
-    // Slots 2 and 3 are the counts: after the selection they were 0 completed, 1 in progress.
-    assert_eq!(counts, r#"{"2":"1","3":"0"}"#, "completed 1, in progress 0");
+    // Slots 6 and 7 are the counts: after the selection they were 0 completed, 1 in progress.
+    assert_eq!(counts, r#"{"6":"1","7":"0"}"#, "completed 1, in progress 0");
 
     let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
     session
@@ -231,15 +231,23 @@ async fn files_of_the_wrong_type_or_size_get_entry_errors() {
         .push(Some(&join_ref), &topic, "event", payload)
         .await;
     let diff = &session.client.recv().await[4]["response"]["diff"];
-    let input = diff["0"].as_str().expect("the file input is re-rendered");
+    let input = diff["3"].as_str().expect("the file input is re-rendered");
     assert!(
         input.contains(r#"data-phx-error-refs="0,1""#),
         "both entries are in error: {input}"
     );
-    let rows = &diff["1"]["k"];
+    let rows = &diff["5"]["k"];
     assert_eq!(rows["kc"], json!(2));
     assert_eq!(rows["0"]["1"], json!("big.txt"));
     assert_eq!(rows["0"]["5"]["k"]["0"]["0"], json!("too_large"));
+    assert_eq!(
+        rows["0"]["5"]["k"]["0"]["1"],
+        json!("This file is larger than 2 MB.")
+    );
     assert_eq!(rows["1"]["1"], json!("evil.exe"));
     assert_eq!(rows["1"]["5"]["k"]["0"]["0"], json!("not_accepted"));
+    assert_eq!(
+        rows["1"]["5"]["k"]["0"]["1"],
+        json!("This kind of file is not accepted (only .txt, .png, .jpg, .bin).")
+    );
 }

@@ -41,3 +41,23 @@ test("upload: select two files, cancel one, upload and consume the other", async
   await assertNoReload(page);
   assertNoProblems(problems);
 });
+
+test("upload: the limits are shown, and too many files is said in words", async () => {
+  const { page, problems } = await openLiveView(browser, "/upload");
+  assert.match(await page.locator("#limits").textContent(), /Up to 3 files of at most 2 MB each/);
+  const files = ["a", "b", "c", "d"].map((name) => ({
+    name: `${name}.txt`, mimeType: "text/plain", buffer: Buffer.from(name),
+  }));
+  await page.locator("#upload-form input[type=file]").setInputFiles(files);
+  await page.waitForFunction(() => document.querySelectorAll("#entries li.entry").length === 4);
+  const error = page.locator(".config-error");
+  await error.waitFor();
+  assert.equal(await error.getAttribute("data-reason"), "too_many_files");
+  assert.equal((await error.textContent()).trim(), "Too many files: choose at most 3, or remove some.");
+  // Removing one clears the error.
+  await page.locator("#entries li.entry", { hasText: "d.txt" }).locator("button[phx-click=cancel]").click();
+  await page.waitForFunction(() => document.querySelectorAll("#entries li.entry").length === 3);
+  await page.waitForFunction(() => !document.querySelector(".config-error"));
+  await assertNoReload(page);
+  assertNoProblems(problems);
+});

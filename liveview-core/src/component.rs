@@ -13,7 +13,6 @@ use liveview_diff::{Dynamic, Rendered};
 use serde::de::DeserializeOwned;
 
 use crate::event::ClientEvent;
-use crate::json::write_value;
 use crate::view::{Meta, ViewResult};
 
 /// A component id, unique within its view (Phoenix's `cid`, LiveViewJS's `myself`).
@@ -149,14 +148,7 @@ impl<C: LiveComponent> ComponentSocket<C> {
 
     /// Pushes an event to the client, like [`Socket::push_event`](crate::Socket::push_event).
     pub fn push_event(&mut self, name: &str, payload: &impl serde::Serialize) {
-        if !self.events.is_empty() {
-            self.events.push(b',');
-        }
-        self.events.push(b'[');
-        crate::json::write_json_str(name, &mut self.events);
-        self.events.push(b',');
-        write_value(payload, &mut self.events);
-        self.events.push(b']');
+        crate::json::push_event(&mut self.events, name, payload);
     }
 
     /// Sends `info` to the parent view's `handle_info` (LiveViewJS: `sendParentInfo`). It must be

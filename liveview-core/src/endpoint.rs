@@ -2,19 +2,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use liveview_diff::escape;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use liveview_pubsub::{LocalPubSub, PubSub};
 use tokio::sync::mpsc;
 
-use liveview_pubsub::{LocalPubSub, PubSub};
-
+use crate::config::Config;
+use crate::erased::{DeadRender, Rendered};
 use crate::router::Router;
-use crate::runtime::{ChannelTransport, Connection, DeadRender, Outbound, Transport};
+use crate::runtime::{ChannelTransport, Connection, Outbound, Shared, Transport};
 use crate::socket::Flash;
-use crate::token::{random_id, Signer, WeakSecret};
+use crate::token::{random_id, SessionClaims, Signer, WeakSecret};
 use crate::view::{Session, Url};
 
 /// Everything a server needs to serve live views: the router, the signing key, the limits and
@@ -36,10 +34,9 @@ use crate::view::{Session, Url};
 /// # });
 /// ```
 pub struct Endpoint {
-    pub(crate) router: Router,
-    pub(crate) signer: Signer,
-    pub(crate) config: Config,
-    pub(crate) pubsub: Arc<dyn PubSub>,
+    /// What the runtime shares with every connection and view.
+    shared: Arc<Shared>,
+    router: Arc<Router>,
     layout: Layout,
 }
 
@@ -55,54 +52,6 @@ pub struct PageParts<'a> {
     pub csrf_token: &'a str,
     /// The view's container element with its rendered HTML.
     pub container: &'a str,
-}
-
-/// Limits and timings. The defaults are safe for production.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Config {
-    /// How long a page's session token stays valid (default 2 weeks).
-    pub session_max_age: Duration,
-    /// Close a socket that sent nothing (not even a heartbeat) for this long (default 60 s).
-    pub idle_timeout: Duration,
-    /// Largest accepted WebSocket message (default 1 MiB; upload chunks must fit).
-    pub max_frame_bytes: usize,
-    /// Frames queued for a socket by [`Endpoint::connect`]'s channel (default 256). Transports
-    /// that write directly ([`Endpoint::connect_with`]) queue nothing.
-    pub outbound_queue: usize,
-    /// Messages queued for one view; past it, the client's message gets an `"overloaded"`
-    /// error reply (default 64).
-    pub view_queue: usize,
-    /// Views joined at once on one socket (default 32).
-    pub max_joins: usize,
-    /// Sustained client messages per second on one socket (default 1000); a socket that
-    /// exceeds it (beyond `message_burst`) is closed.
-    pub max_messages_per_second: u32,
-    /// Messages a socket may send in a burst above the sustained rate (default 2000).
-    pub message_burst: u32,
-    /// How long a write to a client that stopped reading may block before its socket is closed
-    /// (default 30 s). As writers wait on the socket, this bounds the memory a slow
-    /// consumer can hold.
-    pub write_timeout: Duration,
-    /// The `<title>` suffix rendered by the default layout (default none).
-    pub title_suffix: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            session_max_age: Duration::from_secs(14 * 24 * 3600),
-            idle_timeout: Duration::from_secs(60),
-            max_frame_bytes: 1 << 20,
-            outbound_queue: 256,
-            view_queue: 64,
-            max_joins: 32,
-            max_messages_per_second: 1000,
-            message_burst: 2000,
-            write_timeout: Duration::from_secs(30),
-            title_suffix: String::new(),
-        }
-    }
 }
 
 /// Builds an [`Endpoint`].
@@ -170,11 +119,16 @@ impl EndpointBuilder {
     /// Builds the endpoint; fails without a secret key.
     pub fn build(self) -> Result<Arc<Endpoint>, BuildError> {
         let signer = self.secret.ok_or(BuildError::MissingSecret)??;
-        Ok(Arc::new(Endpoint {
-            router: self.router,
+        let router = Arc::new(self.router);
+        let shared = Shared {
+            routes: router.clone(),
             signer,
             config: self.config,
             pubsub: self.pubsub.unwrap_or_else(|| Arc::new(LocalPubSub::new())),
+        };
+        Ok(Arc::new(Endpoint {
+            shared: Arc::new(shared),
+            router,
             layout: self.layout.unwrap_or_else(|| Arc::new(default_layout)),
         }))
     }
@@ -198,6 +152,9 @@ pub enum Page {
     Redirect(String),
     /// No route matches the path.
     NotFound,
+    /// The request cannot be served as sent (e.g. its query string nests deeper than
+    /// [`MAX_FORM_DEPTH`](crate::MAX_FORM_DEPTH)): answer `400` with this message.
+    BadRequest(String),
 }
 
 /// Why rendering a page failed.
@@ -212,23 +169,6 @@ pub enum RenderError {
         /// What went wrong.
         message: String,
     },
-}
-
-/// The claims in a page's signed `data-phx-session` token.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct SessionClaims {
-    /// The view id (the container's DOM id; the topic is `lv:<id>`).
-    pub(crate) id: String,
-    /// The route pattern the page was rendered for.
-    pub(crate) route: String,
-    /// The CSRF token of the page; the join must carry it.
-    pub(crate) csrf: String,
-    /// Session data.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub(crate) session: Map<String, Value>,
-    /// The flash of the HTTP render, shown again by the first join.
-    #[serde(default, skip_serializing_if = "Flash::is_empty")]
-    pub(crate) flash: Flash,
 }
 
 /// The cookie in which the client carries a flash token across a full-page redirect.
@@ -253,17 +193,17 @@ impl Endpoint {
 
     /// The limits and timings.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.shared.config
     }
 
     /// The pub/sub backend.
     pub fn pubsub(&self) -> &Arc<dyn PubSub> {
-        &self.pubsub
+        &self.shared.pubsub
     }
 
     /// The signer of this endpoint's tokens.
     pub fn signer(&self) -> &Signer {
-        &self.signer
+        &self.shared.signer
     }
 
     /// Renders the page at `path_and_query` over HTTP (the "dead render": `connected` is false),
@@ -288,14 +228,16 @@ impl Endpoint {
         flash_token: Option<&str>,
     ) -> Result<Page, RenderError> {
         let flash = flash_token
-            .and_then(|token| self.signer.verify_json::<Flash>(token).ok())
+            .and_then(|token| self.shared.signer.verify_json::<Flash>(token).ok())
             .unwrap_or_default();
         let url = Url::parse(path_and_query);
         let Some((route, view, mut params)) = self.router.lookup_view(url.path()) else {
             return Ok(Page::NotFound);
         };
         if let Some(query) = url.query() {
-            params.extend_query(query);
+            if let Err(error) = params.extend_query(query) {
+                return Ok(Page::BadRequest(error.to_string()));
+            }
         }
         let id = format!("phx-{}", random_id::<12>());
         let csrf = random_id::<18>();
@@ -314,8 +256,8 @@ impl Endpoint {
                 message,
             })?;
         let (inner, title, flash) = match rendered {
-            Ok(done) => done,
-            Err(redirect) => return Ok(Page::Redirect(redirect)),
+            Rendered::Page { html, title, flash } => (html, title, flash),
+            Rendered::Redirect(location) => return Ok(Page::Redirect(location)),
         };
         let claims = SessionClaims {
             id: id.clone(),
@@ -325,8 +267,9 @@ impl Endpoint {
             flash,
         };
         let token = self
+            .shared
             .signer
-            .sign_json(&claims, self.config.session_max_age.as_secs());
+            .sign_json(&claims, self.shared.config.session_max_age.as_secs());
         let mut container = String::with_capacity(inner.len() + token.len() + 128);
         container.push_str("<div id=\"");
         container.push_str(&id);
@@ -338,7 +281,7 @@ impl Endpoint {
         let title_tag = live_title(
             title.as_deref().unwrap_or(""),
             "",
-            &self.config.title_suffix,
+            &self.shared.config.title_suffix,
         );
         Ok(Page::Html((self.layout)(&PageParts {
             title: &title_tag,
@@ -352,8 +295,8 @@ impl Endpoint {
     /// [`Connection`] and writes every [`Outbound`] from the receiver to the socket. Tests and
     /// transports with a writer task of their own use this; see [`Endpoint::connect_with`].
     pub fn connect(self: &Arc<Self>) -> (Connection, mpsc::Receiver<Outbound>) {
-        let (out, rx) = mpsc::channel(self.config.outbound_queue);
-        let connection = Connection::new(self.clone(), Arc::new(ChannelTransport(out)));
+        let (out, rx) = mpsc::channel(self.shared.config.outbound_queue);
+        let connection = Connection::new(self.shared.clone(), Arc::new(ChannelTransport(out)));
         (connection, rx)
     }
 
@@ -361,7 +304,7 @@ impl Endpoint {
     /// views' tasks, without a writer task in between). Authentication happens per join (the
     /// signed session token and its CSRF token), so the socket's query string is not needed.
     pub fn connect_with(self: &Arc<Self>, transport: Arc<dyn Transport>) -> Connection {
-        Connection::new(self.clone(), transport)
+        Connection::new(self.shared.clone(), transport)
     }
 }
 
@@ -369,7 +312,7 @@ impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Endpoint")
             .field("router", &self.router)
-            .field("config", &self.config)
+            .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
 }

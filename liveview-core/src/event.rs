@@ -117,7 +117,9 @@ impl ClientEvent {
         let mut target = None;
         let value = if kind == EventKind::Form {
             let mut form = match &wire.value {
-                Value::String(body) => decode_form(body),
+                Value::String(body) => {
+                    decode_form(body).map_err(<serde_json::Error as serde::de::Error>::custom)?
+                }
                 Value::Object(_) => wire.value.clone(),
                 _ => Value::Object(Map::new()),
             };

@@ -18,3 +18,20 @@ pub(crate) fn write_value<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec
         out.extend_from_slice(b"null");
     }
 }
+
+/// Appends a pushed event `[name, payload]` to a comma-separated list of them (the `"e"`
+/// member of a turn), for views and components alike.
+pub(crate) fn push_event<T: serde::Serialize + ?Sized>(
+    events: &mut Vec<u8>,
+    name: &str,
+    payload: &T,
+) {
+    if !events.is_empty() {
+        events.push(b',');
+    }
+    events.push(b'[');
+    write_json_str(name, events);
+    events.push(b',');
+    write_value(payload, events);
+    events.push(b']');
+}

@@ -49,25 +49,31 @@
 //!
 //! None yet: everything is always available.
 
+mod catch;
 mod component;
+mod config;
 mod endpoint;
+mod erased;
 mod event;
 mod form;
+mod info;
 mod json;
 pub mod protocol;
 mod router;
 mod runtime;
 mod socket;
 mod token;
+mod untrusted;
 mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
+pub use config::Config;
 pub use endpoint::{
-    default_layout, live_title, BuildError, Config, Endpoint, EndpointBuilder, Layout, Page,
-    PageParts, RenderError, FLASH_COOKIE,
+    default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
+    RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
-pub use form::{decode_form, key_path};
+pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{
@@ -80,4 +86,5 @@ pub use runtime::{
 };
 pub use socket::{Flash, Socket, UploadedEntries, Uploads};
 pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
+pub use untrusted::{Untrusted, LOG_TEXT_LIMIT};
 pub use view::{LiveView, Meta, Params, Session, Url, ViewError, ViewResult};

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::runtime::{ErasedView, ViewEntry};
+use crate::erased::{ErasedView, ViewEntry};
+use crate::runtime::{RouteMatch, Routes};
 use crate::view::{LiveView, Params};
 
 /// Maps URL paths to live views. Patterns are literal segments and `:name` parameters:
@@ -26,6 +27,8 @@ pub struct Router {
 
 struct Route {
     pattern: String,
+    /// The live session the route belongs to ("" for the default one).
+    live_session: Arc<str>,
     segments: Vec<Segment>,
     view: Arc<dyn ErasedView>,
 }
@@ -60,10 +63,67 @@ impl Router {
             .collect();
         self.routes.push(Route {
             pattern: pattern.to_owned(),
+            live_session: Arc::from(""),
             segments,
             view: Arc::new(ViewEntry::new(view)),
         });
         self
+    }
+
+    /// Groups the routes that `routes` adds into the live session `name` (Phoenix:
+    /// `live_session`). Live navigation (`push_redirect`, `data-phx-link="redirect"` links)
+    /// stays on the socket between routes of one live session; to a route of another one, the
+    /// join is refused (`unauthorized`) and the client loads the page over HTTP instead, so a
+    /// page's session token can mount exactly the routes of its live session. Routes added
+    /// outside any `live_session` share the default live session, as in Phoenix.
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Router};
+    /// # #[derive(Default)] struct Page;
+    /// # impl LiveView for Page { type State = (); type Event = (); type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "hi" } } }
+    /// let router = Router::new()
+    ///     .live("/", Page)
+    ///     .live_session("admin", |routes| routes.live("/admin", Page).live("/admin/users", Page));
+    /// assert_eq!(router.live_session_of("/admin/users"), Some("admin"));
+    /// assert_eq!(router.live_session_of("/"), Some(""));
+    /// assert!(!router.same_live_session("/", "/admin"));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `name` is empty (the default live session's name) or a route is already defined.
+    pub fn live_session(mut self, name: &str, routes: impl FnOnce(Router) -> Router) -> Self {
+        assert!(!name.is_empty(), "a live session needs a name");
+        let name: Arc<str> = Arc::from(name);
+        for mut route in routes(Router::new()).routes {
+            assert!(
+                self.routes
+                    .iter()
+                    .all(|known| known.pattern != route.pattern),
+                "route {} is already defined",
+                route.pattern
+            );
+            route.live_session = name.clone();
+            self.routes.push(route);
+        }
+        self
+    }
+
+    /// The live session of the route `pattern` (`""` for the default one), if it is routed.
+    pub fn live_session_of(&self, pattern: &str) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|route| route.pattern == pattern)
+            .map(|route| &*route.live_session)
+    }
+
+    /// Whether two route patterns are routed and belong to the same live session.
+    pub fn same_live_session(&self, a: &str, b: &str) -> bool {
+        match (self.live_session_of(a), self.live_session_of(b)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
     }
 
     /// Finds the route of `path` (no query string); returns its pattern and path parameters.
@@ -111,6 +171,20 @@ impl Router {
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|segment| !segment.is_empty())
+}
+
+impl Routes for Router {
+    fn find_route(&self, path: &str) -> Option<RouteMatch<'_>> {
+        self.lookup(path).map(|(route, params)| RouteMatch {
+            pattern: &route.pattern,
+            view: &*route.view,
+            params,
+        })
+    }
+
+    fn same_session(&self, a: &str, b: &str) -> bool {
+        self.same_live_session(a, b)
+    }
 }
 
 impl fmt::Debug for Router {

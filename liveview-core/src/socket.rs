@@ -9,10 +9,9 @@ use liveview_pubsub::PubSub;
 use liveview_upload::{UploadConfig, UploadEntry, UploadError, UploadOptions, UploadedFile};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::json::write_value;
+use crate::info::InfoSender;
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -23,17 +22,17 @@ pub struct Socket<V: LiveView> {
     id: Arc<str>,
     connected: bool,
     state: V::State,
-    pub(crate) changed: bool,
+    changed: bool,
     temp_resets: Vec<Reset<V::State>>,
-    pub(crate) title: Option<String>,
-    pub(crate) title_changed: bool,
-    pub(crate) events: Vec<u8>,
-    pub(crate) flash: Flash,
-    pub(crate) navigation: Option<Navigation>,
-    infos: Option<mpsc::UnboundedSender<V::Info>>,
+    title: Option<String>,
+    title_changed: bool,
+    events: Vec<u8>,
+    flash: Flash,
+    navigation: Option<Navigation>,
+    infos: Option<InfoSender<V::Info>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
-    pub(crate) uploads: Uploads,
+    uploads: Uploads,
 }
 
 /// A `temp_assign` reset.
@@ -54,7 +53,7 @@ impl<V: LiveView> Socket<V> {
     pub(crate) fn new(
         id: Arc<str>,
         connected: bool,
-        infos: Option<mpsc::UnboundedSender<V::Info>>,
+        infos: Option<InfoSender<V::Info>>,
         pubsub: Option<Arc<dyn PubSub>>,
     ) -> Self {
         Self {
@@ -154,14 +153,7 @@ impl<V: LiveView> Socket<V> {
     /// `this.handleEvent(name, …)`, and `window` gets a `phx:<name>` event. The payload must
     /// serialize to a JSON object.
     pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
-        if !self.events.is_empty() {
-            self.events.push(b',');
-        }
-        self.events.push(b'[');
-        crate::json::write_json_str(name, &mut self.events);
-        self.events.push(b',');
-        write_value(payload, &mut self.events);
-        self.events.push(b']');
+        crate::json::push_event(&mut self.events, name, payload);
     }
 
     /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`
@@ -190,10 +182,16 @@ impl<V: LiveView> Socket<V> {
 
     /// Sends a message to this view's `handle_info`, delivered after the current callback
     /// returns (LiveViewJS: `socket.sendInfo`). Ignored during the HTTP render.
+    ///
+    /// The view's info queue holds [`Config::info_queue`](crate::Config::info_queue) messages;
+    /// a view that fills it (say, a client whose every event queues slow work) has outrun its
+    /// own capacity, and is ended as if it had crashed: the client rejoins with a fresh mount.
+    /// Dropping the message instead would leave the page waiting for a result that never comes.
+    /// The queue bounds the number of infos, not their size: an info built from client input
+    /// (a search query) should keep only what the work needs.
     pub fn send_info(&self, info: V::Info) {
         if let Some(infos) = &self.infos {
-            // The receiver only goes away with the view itself.
-            let _ = infos.send(info);
+            infos.try_send(info);
         }
     }
 
@@ -209,7 +207,8 @@ impl<V: LiveView> Socket<V> {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                if infos.send(make_info()).is_err() {
+                // Waits while the view's queue is full: a slow view gets fewer ticks.
+                if infos.send(make_info()).await.is_err() {
                     break;
                 }
             }
@@ -282,7 +281,7 @@ impl<V: LiveView> Socket<V> {
     fn forward_to(
         &mut self,
         mut subscription: liveview_pubsub::Subscription,
-        infos: mpsc::UnboundedSender<V::Info>,
+        infos: InfoSender<V::Info>,
     ) where
         V::Info: DeserializeOwned,
     {
@@ -290,12 +289,14 @@ impl<V: LiveView> Socket<V> {
             while let Some(message) = subscription.recv().await {
                 match serde_json::from_slice::<V::Info>(&message) {
                     Ok(info) => {
-                        if infos.send(info).is_err() {
+                        // Waits while the view's queue is full; meanwhile the subscription's
+                        // own bounded queue fills, and the backend drops what overflows it.
+                        if infos.send(info).await.is_err() {
                             break;
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(topic = subscription.topic(), %error, "undecodable pub/sub message");
+                        tracing::warn!(topic = %crate::Untrusted(subscription.topic()), error = %crate::Untrusted(&error.to_string()), "undecodable pub/sub message");
                     }
                 }
             }
@@ -384,6 +385,72 @@ impl<V: LiveView> Socket<V> {
     /// Ties a background task to the view: it is aborted when the view ends.
     pub fn spawn_owned(&mut self, task: AbortHandle) {
         self.tasks.push(task);
+    }
+
+    // The runtime's side of the socket: what a turn reads and resets.
+
+    /// Marks the state changed (the runtime changed something the render shows).
+    pub(crate) fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether the state changed since the last render.
+    pub(crate) fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// The title if `page_title` changed it since the last call (`""` for none).
+    pub(crate) fn take_title_change(&mut self) -> Option<&str> {
+        if !std::mem::take(&mut self.title_changed) {
+            return None;
+        }
+        Some(self.title.as_deref().unwrap_or(""))
+    }
+
+    /// The title set during the HTTP render.
+    pub(crate) fn take_title(&mut self) -> Option<String> {
+        self.title_changed = false;
+        self.title.take()
+    }
+
+    /// The flash messages.
+    pub(crate) fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// Replaces the flash (the one carried into a render or a join).
+    pub(crate) fn set_flash(&mut self, flash: Flash) {
+        self.flash = flash;
+    }
+
+    /// The navigation the last callback asked for, if any.
+    pub(crate) fn take_navigation(&mut self) -> Option<Navigation> {
+        self.navigation.take()
+    }
+
+    /// Replaces a pending navigation (a patch that must become a live redirect).
+    pub(crate) fn set_navigation(&mut self, navigation: Navigation) {
+        self.navigation = Some(navigation);
+    }
+
+    /// Where the last callback asked to go, without taking it.
+    pub(crate) fn navigation(&self) -> Option<&Navigation> {
+        self.navigation.as_ref()
+    }
+
+    /// The view's uploads.
+    pub(crate) fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    /// The view's uploads, to change (the runtime marks the state changed itself).
+    pub(crate) fn uploads_mut(&mut self) -> &mut Uploads {
+        &mut self.uploads
+    }
+
+    /// The entry refs cancelled since the last call (their upload channels must stop).
+    pub(crate) fn take_cancelled_uploads(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.uploads.cancelled)
     }
 
     pub(crate) fn after_render(&mut self) {

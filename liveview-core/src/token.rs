@@ -8,7 +8,10 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sha2::Sha256;
+
+use crate::socket::Flash;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -33,17 +36,33 @@ pub struct Signer {
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The secret key is too short.
+///
+/// ```
+/// let error = liveview_core::Signer::new(&[7; 31]).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "the secret key is 31 bytes long; it must be at least 32 bytes \
+///      (e.g. 64 random characters from `openssl rand -base64 48`)"
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
-#[error("secret key must be at least {MIN_SECRET_LEN} bytes")]
-pub struct WeakSecret;
+#[error(
+    "the secret key is {len} bytes long; it must be at least {MIN_SECRET_LEN} bytes \
+     (e.g. 64 random characters from `openssl rand -base64 48`)"
+)]
+pub struct WeakSecret {
+    /// The length of the key that was given.
+    pub len: usize,
+}
 
 impl Signer {
     /// Creates a signer; the key must be at least [`MIN_SECRET_LEN`] bytes.
     pub fn new(secret: &[u8]) -> Result<Self, WeakSecret> {
+        let weak = WeakSecret { len: secret.len() };
         if secret.len() < MIN_SECRET_LEN {
-            return Err(WeakSecret);
+            return Err(weak);
         }
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| WeakSecret)?;
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| weak)?;
         Ok(Self { mac })
     }
 
@@ -160,6 +179,23 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
 /// A random URL-safe identifier of `N` random bytes.
 pub(crate) fn random_id<const N: usize>() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
+/// The claims in a page's signed `data-phx-session` token.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SessionClaims {
+    /// The view id (the container's DOM id; the topic is `lv:<id>`).
+    pub(crate) id: String,
+    /// The route pattern the page was rendered for.
+    pub(crate) route: String,
+    /// The CSRF token of the page; the join must carry it.
+    pub(crate) csrf: String,
+    /// Session data.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(crate) session: Map<String, Value>,
+    /// The flash of the HTTP render, shown again by the first join.
+    #[serde(default, skip_serializing_if = "Flash::is_empty")]
+    pub(crate) flash: Flash,
 }
 
 #[cfg(test)]

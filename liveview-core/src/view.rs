@@ -204,21 +204,26 @@ impl Default for Meta<'static> {
 pub struct Params(BTreeMap<String, String>);
 
 impl Params {
-    /// Parses a query string (without `?`).
+    /// Parses a query string (without `?`). A query string that does not decode (see
+    /// [`decode_form`](crate::decode_form)) gives no parameters.
     pub fn from_query(query: &str) -> Self {
         let mut params = Params::default();
-        params.extend_query(query);
+        if params.extend_query(query).is_err() {
+            params = Params::default();
+        }
         params
     }
 
-    pub(crate) fn extend_query(&mut self, query: &str) {
-        if let Value::Object(map) = crate::form::decode_form(query) {
+    /// Adds the top-level parameters of a query string (without `?`).
+    pub(crate) fn extend_query(&mut self, query: &str) -> Result<(), crate::form::FormError> {
+        if let Value::Object(map) = crate::form::decode_form(query)? {
             for (key, value) in map {
                 if let Value::String(value) = value {
                     self.0.insert(key, value);
                 }
             }
         }
+        Ok(())
     }
 
     /// Sets a parameter.

@@ -59,6 +59,16 @@ fn static_text_is_merged_and_escaped() {
 }
 
 #[test]
+fn compile_time_escaping_agrees_with_the_runtime() {
+    // The macro escapes literal text itself (a proc macro cannot call this crate): both must
+    // produce the same HTML for every character that needs escaping.
+    let literal = html! { p title="<&>\"'é" { "<&>\"'é" } };
+    let text = "<&>\"'é";
+    let spliced = html! { p title=(text) { (text) } };
+    assert_eq!(literal.to_html(), spliced.to_html());
+}
+
+#[test]
 fn empty_template() {
     let page = html! {};
     assert_eq!(page.template().statics(), [""]);

@@ -46,4 +46,6 @@ mod websocket;
 #[doc = include_str!("docs/deployment.md")]
 pub mod deployment {}
 
-pub use service::{serve, serve_with_shutdown, shutdown_signal, LiveService};
+pub use service::{
+    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,
+};

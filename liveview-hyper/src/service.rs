@@ -13,10 +13,10 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use liveview_core::{Endpoint, Page, Session, FLASH_COOKIE};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use liveview_core::{Endpoint, Page, Session, Untrusted, FLASH_COOKIE};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::websocket::{self, Origins};
 
@@ -160,9 +160,13 @@ impl LiveService {
                 response
             }
             Ok(Page::NotFound) => text(StatusCode::NOT_FOUND, "not found"),
+            Ok(Page::BadRequest(message)) => {
+                tracing::warn!(target: "liveview::rejection", message = %Untrusted(&message), "page refused");
+                text_owned(StatusCode::BAD_REQUEST, format!("bad request: {message}"))
+            }
             Ok(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
             Err(error) => {
-                tracing::error!(%error, "page render failed");
+                tracing::error!(error = %Untrusted(&error.to_string()), "page render failed");
                 text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
             }
         }
@@ -211,8 +215,78 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// How long a graceful shutdown waits for connections to finish.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How [`serve_with_options`] serves connections: the bounds every client is held to.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Connections served at once, HTTP requests and LiveView sockets together (default: three
+    /// quarters of the process's open-file limit, leaving the rest for upload files, logs and
+    /// the pub/sub backend; 10,000 where the limit cannot be read). At the limit, new
+    /// connections wait in the listen backlog until one ends, so the process never runs out of
+    /// file descriptors.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, the first request's and, on a
+    /// kept-alive connection, each next one's (default 10 s). A connection past it is closed:
+    /// half-sent requests (slowloris) and idle keep-alive connections are not held.
+    pub header_read_timeout: Duration,
+    /// How long a graceful shutdown waits for connections to finish (default 10 s).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: default_max_connections(),
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Sets [`ServeOptions::max_connections`] (at least 1).
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Sets [`ServeOptions::header_read_timeout`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServeOptions::shutdown_grace`].
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+}
+
+/// Three quarters of the soft open-file limit (10,000 where it cannot be read).
+fn default_max_connections() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `getrlimit` only writes the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0
+            && limit.rlim_cur != libc::RLIM_INFINITY
+        {
+            let soft = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+            return (soft / 4 * 3).max(1);
+        }
+    }
+    10_000
+}
+
+/// The permit of one served connection, carried in its requests' extensions so that a
+/// LiveView socket keeps counting against [`ServeOptions::max_connections`] after its HTTP
+/// connection handed it over.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionPermit(#[allow(dead_code)] pub(crate) Arc<OwnedSemaphorePermit>);
 
 /// Like [`serve`], but shuts down when `signal` resolves: stops accepting, asks HTTP
 /// connections to finish, closes every LiveView socket with code 1001 (clients reconnect
@@ -222,8 +296,40 @@ pub async fn serve_with_shutdown(
     service: LiveService,
     signal: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with_options(listener, service, ServeOptions::default(), signal).await
+}
+
+/// [`serve_with_shutdown`] with explicit [`ServeOptions`] (connection cap, header timeout,
+/// shutdown grace).
+pub async fn serve_with_options(
+    listener: TcpListener,
+    service: LiveService,
+    options: ServeOptions,
+    signal: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let mut signal = std::pin::pin!(signal);
+    let permits = Arc::new(Semaphore::new(options.max_connections));
+    let mut at_limit_logged = false;
     loop {
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                at_limit_logged = false;
+                permit
+            }
+            Err(_) => {
+                if !at_limit_logged {
+                    tracing::warn!(
+                        max = options.max_connections,
+                        "connection limit reached: new connections wait"
+                    );
+                    at_limit_logged = true;
+                }
+                tokio::select! {
+                    _ = &mut signal => break,
+                    permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                }
+            }
+        };
         let accepted = tokio::select! {
             _ = &mut signal => break,
             accepted = listener.accept() => accepted,
@@ -240,14 +346,24 @@ pub async fn serve_with_shutdown(
         let _ = stream.set_nodelay(true);
         let mut shutdown = service.inner.shutdown.subscribe();
         let service = service.clone();
+        let permit = ConnectionPermit(Arc::new(permit));
+        let header_read_timeout = options.header_read_timeout;
         tokio::spawn(async move {
+            let handler = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(permit.clone());
+                let service = service.clone();
+                async move { Ok::<_, Infallible>(service.handle(request).await) }
+            });
             let connection = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), handler)
                 .with_upgrades();
             let mut connection = std::pin::pin!(connection);
             let result = tokio::select! {
                 result = connection.as_mut() => result,
                 _ = async { shutdown.wait_for(|closing| *closing).await.is_ok() } => {
+                    // Idle keep-alive connections close at once; a request in flight finishes.
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }
@@ -260,7 +376,7 @@ pub async fn serve_with_shutdown(
     drop(listener);
     tracing::info!("shutting down: closing sockets");
     service.close_sockets();
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let deadline = tokio::time::Instant::now() + options.shutdown_grace;
     while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -288,7 +404,15 @@ fn is_transient(error: &std::io::Error) -> bool {
 }
 
 pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    text_body(status, Bytes::from_static(body.as_bytes()))
+}
+
+fn text_owned(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    text_body(status, Bytes::from(body))
+}
+
+fn text_body(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
@@ -308,19 +432,15 @@ async fn asset(dir: &Path, file: &str) -> Response<Full<Bytes>> {
     match tokio::fs::read(dir.join(file)).await {
         Ok(bytes) => {
             let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            let content_type = match file.rsplit('.').next() {
-                Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
-                Some("css") => "text/css; charset=utf-8",
-                Some("map") | Some("json") => "application/json",
-                Some("svg") => "image/svg+xml",
-                Some("png") => "image/png",
-                Some("ico") => "image/x-icon",
-                Some("html") => "text/html; charset=utf-8",
-                _ => "application/octet-stream",
+            let mime = mime_guess::from_path(file).first_or_octet_stream();
+            let content_type = match (mime.type_(), mime.get_param(mime_guess::mime::CHARSET)) {
+                // Text without a declared charset is served as UTF-8 (the bundle, styles).
+                (mime_guess::mime::TEXT, None) => format!("{mime}; charset=utf-8"),
+                _ => mime.to_string(),
             };
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Ok(content_type) = HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert(CONTENT_TYPE, content_type);
+            }
             response
         }
         Err(_) => text(StatusCode::NOT_FOUND, "not found"),

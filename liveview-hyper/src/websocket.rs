@@ -11,7 +11,7 @@ use hyper::header::{
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use liveview_core::{Endpoint, Outbound};
+use liveview_core::{Endpoint, Outbound, Untrusted};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::service::text;
+use crate::service::{text, ConnectionPermit};
 
 /// Validates the upgrade request and answers `101 Switching Protocols`; the socket is served
 /// in a task of its own once hyper hands it over.
@@ -49,12 +49,19 @@ pub(crate) fn upgrade<B>(
         return text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     };
     if !origins.allows(&request) {
-        tracing::warn!(target: "liveview::rejection", origin = ?request.headers().get(ORIGIN), "websocket refused: origin");
+        let origin = request
+            .headers()
+            .get(ORIGIN)
+            .map(|origin| String::from_utf8_lossy(origin.as_bytes()));
+        tracing::warn!(target: "liveview::rejection", origin = %Untrusted(origin.as_deref().unwrap_or("")), "websocket refused: origin");
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(&mut request);
+    // The socket keeps counting against the server's connection limit for its whole life.
+    let permit = request.extensions_mut().remove::<ConnectionPermit>();
     tokio::spawn(async move {
+        let _permit = permit;
         match on_upgrade.await {
             Ok(upgraded) => {
                 let max = endpoint.config().max_frame_bytes;
@@ -130,12 +137,16 @@ fn same_origin<B>(request: &Request<B>) -> bool {
 
 /// The write half of a socket, shared by the connection and its views' tasks: each frame is
 /// written (and flushed) by the task that produced it, under a lock. A write blocked for
-/// longer than `write_timeout` (a client that stopped reading) marks the socket stalled, which
-/// makes the read loop close it: a slow consumer holds at most one frame per writer.
+/// longer than `write_timeout` (a client that stopped reading) marks the socket failed, which
+/// makes the read loop drop it: a slow consumer holds at most one frame per writer, and the
+/// first timed-out write fails every other writer at once (they find the socket failed when
+/// they get the lock), so a dead socket is held for one `write_timeout` whatever the number of
+/// its views.
 struct SocketTransport<S> {
     sink: Mutex<SplitSink<WebSocketStream<S>, Message>>,
     write_timeout: Duration,
     closed: AtomicBool,
+    failed: AtomicBool,
     stalled: Notify,
 }
 
@@ -148,6 +159,10 @@ where
             return Err(TransportClosed);
         }
         let mut sink = self.sink.lock().await;
+        // Checked again under the lock: the writer before us may have timed out.
+        if self.closed.load(Ordering::Acquire) {
+            return Err(TransportClosed);
+        }
         match tokio::time::timeout(self.write_timeout, sink.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => {
@@ -163,6 +178,7 @@ where
     }
 
     fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
         self.closed.store(true, Ordering::Release);
         self.stalled.notify_one();
     }
@@ -190,6 +206,20 @@ where
     }
 }
 
+/// How long a closing socket waits for its views to write the replies they owe, and then for
+/// the client to answer the close frame (each), before it is dropped.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// How a socket's read loop ended.
+enum Ending {
+    /// The client closed the socket, or it failed.
+    Gone,
+    /// A write timed out: the client stopped reading. Nothing more is written.
+    Stalled,
+    /// The server closes the socket with this code and reason.
+    Close(u16, String),
+}
+
 async fn run<S>(
     endpoint: Arc<Endpoint>,
     socket: WebSocketStream<S>,
@@ -203,22 +233,54 @@ async fn run<S>(
         sink: Mutex::new(sink),
         write_timeout: endpoint.config().write_timeout,
         closed: AtomicBool::new(false),
+        failed: AtomicBool::new(false),
         stalled: Notify::new(),
     });
-    let mut connection = endpoint.connect_with(transport.clone());
-    tracing::debug!("socket connected");
+    let ending = {
+        let mut connection = endpoint.connect_with(transport.clone());
+        tracing::debug!("socket connected");
+        let ending = read_loop(
+            &mut connection,
+            &transport,
+            &mut stream,
+            &mut shutdown,
+            idle,
+        )
+        .await;
+        // Ends the views: each first answers the messages already queued for it.
+        drop(connection);
+        ending
+    };
+    // Boxed: an idle socket's task does not reserve room for the closing phase's futures.
+    Box::pin(finish(transport, stream, ending)).await;
+}
+
+/// Reads and dispatches the client's frames until the socket must end; says how.
+async fn read_loop<S>(
+    connection: &mut liveview_core::Connection,
+    transport: &SocketTransport<S>,
+    stream: &mut futures_util::stream::SplitStream<WebSocketStream<S>>,
+    shutdown: &mut watch::Receiver<bool>,
+    idle: Duration,
+) -> Ending
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    // Only complete text and binary messages move the idle deadline: pings, pongs and the
+    // fragments of an unfinished message do not, so a partial message (up to
+    // `max_frame_bytes`) is held for at most `idle_timeout`.
+    let mut deadline = tokio::time::Instant::now() + idle;
     loop {
         let read = tokio::select! {
             biased;
-            _ = transport.stalled.notified() => break,
+            _ = transport.stalled.notified() => return Ending::Stalled,
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
-                    connection.close(1001, "server shutting down").await;
-                    break;
+                    return Ending::Close(1001, "server shutting down".into());
                 }
                 continue;
             }
-            read = tokio::time::timeout(idle, stream.next()) => read,
+            read = tokio::time::timeout_at(deadline, stream.next()) => read,
         };
         let message = match read {
             Ok(Some(Ok(message))) => message,
@@ -230,41 +292,133 @@ async fn run<S>(
                     WsError::Protocol(_) => Some(1002),
                     _ => None,
                 };
-                match code {
+                return match code {
                     Some(code) => {
-                        tracing::warn!(target: "liveview::rejection", %error, "closing socket");
-                        connection.close(code, &error.to_string()).await;
+                        tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "closing socket");
+                        Ending::Close(code, error.to_string())
                     }
-                    None => tracing::debug!(%error, "socket read failed"),
-                }
-                break;
+                    None => {
+                        tracing::debug!(%error, "socket read failed");
+                        Ending::Gone
+                    }
+                };
             }
-            Ok(None) => break,
+            Ok(None) => return Ending::Gone,
             Err(_) => {
                 tracing::debug!("socket idle: closing");
-                connection.close(1001, "idle").await;
-                break;
+                return Ending::Close(1001, "idle".into());
             }
         };
         // Boxed: the idle read loop then does not hold the largest frame handler's state.
         let result = match message {
-            Message::Text(text) => Box::pin(connection.handle_text(text.as_str())).await,
-            Message::Binary(data) => Box::pin(connection.handle_binary(data)).await,
-            Message::Close(_) => break,
+            Message::Text(text) => {
+                deadline = tokio::time::Instant::now() + idle;
+                Box::pin(connection.handle_text(text.as_str())).await
+            }
+            Message::Binary(data) => {
+                deadline = tokio::time::Instant::now() + idle;
+                Box::pin(connection.handle_binary(data)).await
+            }
+            Message::Close(_) => return Ending::Gone,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };
         if let Err(error) = result {
             tracing::warn!(target: "liveview::rejection", %error, "closing socket");
-            connection.close(1008, &error.to_string()).await;
-            break;
+            return Ending::Close(1008, error.to_string());
         }
     }
-    // Ends the views; then the socket closes once the last reference to its write half goes.
-    drop(connection);
+}
+
+/// Ends the socket after its read loop: a graceful close when the server closes it (the
+/// replies owed, the close frame, then the client's answer: dropping a socket with unread
+/// input makes the kernel reset it, and the client would see 1006 and lose the replies).
+async fn finish<S>(
+    transport: Arc<SocketTransport<S>>,
+    mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
+    ending: Ending,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    match ending {
+        Ending::Stalled => {}
+        Ending::Gone => close_sink(&transport).await,
+        Ending::Close(code, reason) => {
+            let views_done = tokio::time::timeout(CLOSE_LINGER, async {
+                while Arc::strong_count(&transport) > 1 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+            let _ = views_done.await;
+            let _ = transport.send(Outbound::Close { code, reason }).await;
+            let _ = tokio::time::timeout(CLOSE_LINGER, async {
+                // Discards what the client still sends until it answers the close (or leaves).
+                while let Some(Ok(message)) = stream.next().await {
+                    if message.is_close() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            close_sink(&transport).await;
+        }
+    }
+    transport.closed.store(true, Ordering::Release);
+    tracing::debug!("socket closed");
+}
+
+/// Flushes and closes the write half, unless the socket failed (a client that stopped reading
+/// gets no second chance to block us).
+async fn close_sink<S>(transport: &SocketTransport<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    if transport.failed.load(Ordering::Acquire) {
+        return;
+    }
     transport.closed.store(true, Ordering::Release);
     if let Ok(mut sink) = tokio::time::timeout(transport.write_timeout, transport.sink.lock()).await
     {
-        let _ = tokio::time::timeout(transport.write_timeout, sink.close()).await;
+        let _ = tokio::time::timeout(CLOSE_LINGER, sink.close()).await;
     }
-    tracing::debug!("socket closed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eight views of one socket write to a client that reads nothing: the first write that
+    /// times out fails them all, so the socket is held for one write timeout, not eight.
+    #[tokio::test]
+    async fn one_write_timeout_fails_every_writer_of_the_socket() {
+        let (server, _client) = tokio::io::duplex(1024);
+        let socket = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
+        let (sink, _stream) = socket.split();
+        let timeout = Duration::from_millis(300);
+        let transport = Arc::new(SocketTransport {
+            sink: Mutex::new(sink),
+            write_timeout: timeout,
+            closed: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            stalled: Notify::new(),
+        });
+        let started = tokio::time::Instant::now();
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let transport = transport.clone();
+                tokio::spawn(async move {
+                    transport
+                        .send(Outbound::Text("x".repeat(10_000)))
+                        .await
+                        .is_err()
+                })
+            })
+            .collect();
+        for writer in writers {
+            assert!(writer.await.unwrap(), "every writer fails");
+        }
+        let held = started.elapsed();
+        // Before the fix each writer waited for the lock and then for its own timeout (8 x).
+        assert!(held < timeout * 3, "the socket was held {held:?}");
+        assert!(transport.failed.load(Ordering::Acquire));
+    }
 }

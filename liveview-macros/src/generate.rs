@@ -1,6 +1,6 @@
-//! Code generation: statics, fingerprints and the expressions that compute the dynamics.
+//! Code generation: statics, their templates and the expressions that compute the dynamics.
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ast::{
@@ -98,9 +98,13 @@ impl Gen {
         } = template;
         statics.push(current);
         let path = &self.path;
-        let fingerprint = Literal::u64_suffixed(fingerprint(&statics));
+        // The fingerprint is the runtime's own `const fn`, evaluated at compile time: one
+        // definition of it in the workspace.
         let declaration = quote! {
-            static __LV_TEMPLATE: #path::Template = #path::Template::new(&[#(#statics),*], #fingerprint);
+            static __LV_TEMPLATE: #path::Template = {
+                const STATICS: &[&str] = &[#(#statics),*];
+                #path::Template::new(STATICS, #path::Template::fingerprint_of(STATICS))
+            };
         };
         Compiled {
             declaration,
@@ -449,7 +453,8 @@ impl Template {
 }
 
 /// Appends `text` to `out`, escaping `&`, `<`, `>`, `"` and `'` exactly like
-/// `liveview_diff::escape_into`.
+/// `liveview_diff::escape_into`. A proc macro cannot depend on the crate that re-exports it, so
+/// this is the one copy; `liveview-diff`'s `html_macro` tests check both agree.
 fn escape_into(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
@@ -461,22 +466,6 @@ fn escape_into(text: &str, out: &mut String) {
             c => out.push(c),
         }
     }
-}
-
-/// The fingerprint of statics: the same 64-bit FNV-1a as `Template::fingerprint_of`.
-fn fingerprint(statics: &[String]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for text in statics {
-        for &byte in text.as_bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-        hash ^= text.len() as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]
@@ -506,49 +495,6 @@ mod tests {
         Gen { path: quote!(lv) }.nodes(&mut template, &nodes, &mut items);
         template.statics.push(template.current);
         template.statics
-    }
-
-    /// A direct transcription of `liveview_diff::Template::fingerprint_of` (a `const fn` over
-    /// `&[&str]`); the integration tests of liveview-diff also compare the two on real templates.
-    const fn reference_fingerprint(statics: &[&str]) -> u64 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut i = 0;
-        while i < statics.len() {
-            let bytes = statics[i].as_bytes();
-            let mut j = 0;
-            while j < bytes.len() {
-                hash ^= bytes[j] as u64;
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-                j += 1;
-            }
-            hash ^= 0xff;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-            hash ^= bytes.len() as u64;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-            i += 1;
-        }
-        hash
-    }
-
-    #[test]
-    fn fingerprint_matches_runtime() {
-        for case in [
-            &[][..],
-            &[""][..],
-            &["<div>", "</div>"][..],
-            &["ab", ""][..],
-            &["a", "b"][..],
-            &["é ü 漢字", "", "<x>"][..],
-        ] {
-            let owned: Vec<String> = case.iter().map(|s| s.to_string()).collect();
-            assert_eq!(fingerprint(&owned), reference_fingerprint(case), "{case:?}");
-        }
-        // FNV-1a of nothing is the offset basis.
-        assert_eq!(fingerprint(&[]), 0xcbf2_9ce4_8422_2325);
-        assert_ne!(
-            fingerprint(&["ab".into(), String::new()]),
-            fingerprint(&["a".into(), "b".into()])
-        );
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //!
 //! The expansion is a block expression of type `Rendered`. Every template (the root, each
 //! `@if`/`@match` branch and each `@for` body) becomes a `static` `Template` whose statics are
-//! HTML-escaped and merged at compile time and whose fingerprint is the same 64-bit FNV-1a as
-//! `Template::fingerprint_of`.
+//! HTML-escaped and merged at compile time and whose fingerprint is computed at compile time
+//! by `Template::fingerprint_of` (a `const fn`).
 //!
 //! [`liveview_diff::html!`]: https://docs.rs/liveview-diff/latest/liveview_diff/macro.html.html
 

@@ -97,7 +97,7 @@ mod redis_backend;
 mod subscription;
 
 pub use error::{Error, Result};
-pub use local::{LocalPubSub, DEFAULT_CAPACITY};
+pub use local::{LocalPubSub, WeakLocalPubSub, DEFAULT_CAPACITY};
 pub use presence::{
     Presence, PresenceBuilder, PresenceChanges, PresenceDiff, PresenceEntry, PresenceList, Tracked,
     DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_OUTBOX_CAPACITY, DEFAULT_PREFIX, DEFAULT_TTL,

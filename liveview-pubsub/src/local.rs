@@ -113,8 +113,7 @@ impl Registry {
         delivered
     }
 
-    #[cfg(feature = "redis")]
-    pub(crate) fn has_topic(&self, topic: &str) -> bool {
+    fn has_topic(&self, topic: &str) -> bool {
         self.topics
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -196,7 +195,40 @@ impl LocalPubSub {
         Self::with_hook(capacity, None)
     }
 
-    pub(crate) fn with_hook(capacity: usize, on_topic_removed: Option<TopicRemovedHook>) -> Self {
+    /// Creates a backend (queues of `capacity` messages each) that calls `on_topic_removed`
+    /// with a topic whose last subscription was just dropped, outside any lock.
+    ///
+    /// This is the building block of a backend of your own: hand out this backend's
+    /// [`Subscription`]s from your [`PubSub::subscribe`] (subscribing upstream on a topic's
+    /// first subscriber), deliver what arrives from upstream with
+    /// [`publish_now`](Self::publish_now), and unsubscribe upstream from the hook — which is
+    /// how the trait's promise to release a topic's resources is kept. The Redis backend is
+    /// built this way.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use liveview_pubsub::LocalPubSub;
+    ///
+    /// let removed = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = removed.clone();
+    /// let local = LocalPubSub::with_topic_hook(16, move |topic| {
+    ///     seen.lock().unwrap().push(topic.to_owned());
+    /// });
+    /// let first = local.subscribe_now("room");
+    /// let second = local.subscribe_now("room");
+    /// drop(first);
+    /// assert!(removed.lock().unwrap().is_empty(), "one subscription is left");
+    /// drop(second);
+    /// assert_eq!(*removed.lock().unwrap(), ["room"]);
+    /// ```
+    pub fn with_topic_hook(
+        capacity: usize,
+        on_topic_removed: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Self {
+        Self::with_hook(capacity, Some(Box::new(on_topic_removed)))
+    }
+
+    fn with_hook(capacity: usize, on_topic_removed: Option<TopicRemovedHook>) -> Self {
         Self {
             registry: Arc::new(Registry {
                 topics: RwLock::new(HashMap::new()),
@@ -241,9 +273,34 @@ impl LocalPubSub {
         self.registry.capacity
     }
 
-    #[cfg(feature = "redis")]
-    pub(crate) fn registry(&self) -> &Arc<Registry> {
-        &self.registry
+    /// Whether `topic` has at least one subscription.
+    pub fn has_topic(&self, topic: &str) -> bool {
+        self.registry.has_topic(topic)
+    }
+
+    /// A handle that does not keep the backend alive (for background tasks: once every
+    /// [`LocalPubSub`] handle is gone, [`WeakLocalPubSub::upgrade`] returns `None`).
+    pub fn downgrade(&self) -> WeakLocalPubSub {
+        WeakLocalPubSub(Arc::downgrade(&self.registry))
+    }
+}
+
+/// A weak handle to a [`LocalPubSub`], from [`LocalPubSub::downgrade`].
+#[derive(Clone)]
+pub struct WeakLocalPubSub(std::sync::Weak<Registry>);
+
+impl WeakLocalPubSub {
+    /// The backend, if a [`LocalPubSub`] handle to it is still alive.
+    pub fn upgrade(&self) -> Option<LocalPubSub> {
+        self.0.upgrade().map(|registry| LocalPubSub { registry })
+    }
+}
+
+impl fmt::Debug for WeakLocalPubSub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakLocalPubSub")
+            .field("alive", &(self.0.strong_count() > 0))
+            .finish()
     }
 }
 
@@ -274,8 +331,3 @@ impl PubSub for LocalPubSub {
         Box::pin(async move { Ok(self.subscribe_now(topic)) })
     }
 }
-
-/// A weak handle to a registry, for background tasks that must not keep the
-/// backend alive.
-#[cfg(feature = "redis")]
-pub(crate) type WeakRegistry = std::sync::Weak<Registry>;

@@ -520,15 +520,12 @@ impl PresenceBuilder {
         let node = self.node.unwrap_or_else(random_node_name);
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let weak = weak.clone();
-            let bus = LocalPubSub::with_hook(
-                self.capacity,
-                Some(Box::new(move |topic: &str| {
-                    // The last local subscriber of `topic` is gone.
-                    if let Some(inner) = weak.upgrade() {
-                        inner.release_if_unused(topic);
-                    }
-                })),
-            );
+            let bus = LocalPubSub::with_topic_hook(self.capacity, move |topic: &str| {
+                // The last local subscriber of `topic` is gone.
+                if let Some(inner) = weak.upgrade() {
+                    inner.release_if_unused(topic);
+                }
+            });
             Inner {
                 node: node.into(),
                 pubsub: self.pubsub,

@@ -14,7 +14,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub as RedisConn
 use redis::{Client, IntoConnectionInfo, RedisError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::local::{LocalPubSub, WeakRegistry};
+use crate::local::{LocalPubSub, WeakLocalPubSub};
 use crate::subscription::Subscription;
 use crate::{BoxFuture, Error, PubSub, Result, DEFAULT_CAPACITY};
 
@@ -257,24 +257,21 @@ impl RedisPubSubBuilder {
         let hook_commands = commands.clone();
         let reconcile = Arc::new(AtomicBool::new(false));
         let hook_reconcile = reconcile.clone();
-        let local = LocalPubSub::with_hook(
-            self.capacity,
-            Some(Box::new(move |topic: &str| {
-                let command = Command {
-                    topic: topic.to_owned(),
-                    ack: None,
-                };
-                // Closed only when the task is gone, and then there is nothing left to
-                // unsubscribe; full: the task reconciles within `RECONCILE_INTERVAL`.
-                if let Err(mpsc::error::TrySendError::Full(_)) = hook_commands.try_send(command) {
-                    hook_reconcile.store(true, Ordering::Release);
-                }
-            })),
-        );
+        let local = LocalPubSub::with_topic_hook(self.capacity, move |topic: &str| {
+            let command = Command {
+                topic: topic.to_owned(),
+                ack: None,
+            };
+            // Closed only when the task is gone, and then there is nothing left to
+            // unsubscribe; full: the task reconciles within `RECONCILE_INTERVAL`.
+            if let Err(mpsc::error::TrySendError::Full(_)) = hook_commands.try_send(command) {
+                hook_reconcile.store(true, Ordering::Release);
+            }
+        });
         let prefix: Box<str> = self.prefix.into();
         let task = ConnectionTask {
             client,
-            registry: Arc::downgrade(local.registry()),
+            registry: local.downgrade(),
             commands: receiver,
             reconcile,
             prefix: prefix.clone(),
@@ -334,7 +331,7 @@ enum SessionEnd {
 /// Owns the node's pub/sub connection; runs until every handle is dropped.
 struct ConnectionTask {
     client: Client,
-    registry: WeakRegistry,
+    registry: WeakLocalPubSub,
     commands: mpsc::Receiver<Command>,
     /// Set when a topic's unsubscribe request did not fit in the queue.
     reconcile: Arc<AtomicBool>,
@@ -474,7 +471,7 @@ impl ConnectionTask {
                         return SessionEnd::Shutdown;
                     };
                     if let Some(topic) = message.get_channel_name().strip_prefix(&*self.prefix) {
-                        registry.deliver(topic, &Bytes::copy_from_slice(message.get_payload_bytes()));
+                        registry.publish_now(topic, Bytes::copy_from_slice(message.get_payload_bytes()));
                     }
                 }
                 command = self.commands.recv() => {

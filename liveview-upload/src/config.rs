@@ -1,6 +1,6 @@
 //! [`UploadConfig`]: one allowed upload (one file input) and its entries.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use crate::entry::{ClientEntry, UploadEntry};
@@ -9,6 +9,11 @@ use crate::options::{Accept, UploadOptions};
 use crate::token::{EntryTokens, UploadTokenPayload};
 use crate::wire::{ClientConfig, PreflightError, PreflightOk, PreflightReply, ProgressUpdate};
 use crate::writer::{ChunkSink, EntryWriter, TempFileSink, UploadedFile};
+
+/// How many entries past `max_entries` a config keeps (shown with
+/// [`EntryError::TooManyFiles`]); a batch that would go further is refused
+/// whole (see [`UploadConfig::put_entries`]).
+pub const EXTRA_ENTRIES: usize = 16;
 
 /// One allowed upload: its name, server-generated ref, options, entries,
 /// errors and the stored files of completed entries.
@@ -206,19 +211,38 @@ impl UploadConfig {
     /// one. More entries than `max_entries` put
     /// [`EntryError::TooManyFiles`] on the config.
     ///
+    /// A config never holds more than
+    /// [`entry_capacity`](Self::entry_capacity) entries (`max_entries` plus
+    /// [`EXTRA_ENTRIES`], so the page can list a few too many with the
+    /// error): a batch that would pass it is refused whole, nothing of it is
+    /// kept, and the config shows [`EntryError::TooManyFiles`]. Each entry is
+    /// looked at once, whatever the batch size.
+    ///
     /// Returns the entries that were replaced (removed); the transport stops
     /// their upload channels if they had any.
     pub fn put_entries(&mut self, client_entries: &[ClientEntry]) -> Vec<UploadEntry> {
+        let known: HashSet<&str> = self.entries.iter().map(|e| e.entry_ref.as_str()).collect();
+        let mut seen = HashSet::new();
         let mut new: Vec<&ClientEntry> = Vec::new();
         for c in client_entries {
-            if self.entry(&c.entry_ref).is_none() && !new.iter().any(|n| n.entry_ref == c.entry_ref)
-            {
+            if !known.contains(c.entry_ref.as_str()) && seen.insert(c.entry_ref.as_str()) {
+                if new.len() > self.entry_capacity() {
+                    break;
+                }
                 new.push(c);
             }
         }
 
+        let replacing = self.options.max_entries == 1 && self.entries.len() == 1 && new.len() == 1;
+        if !replacing && self.entries.len() + new.len() > self.entry_capacity() {
+            if !self.config_errors.contains(&EntryError::TooManyFiles) {
+                self.config_errors.push(EntryError::TooManyFiles);
+            }
+            return Vec::new();
+        }
+
         let mut replaced = Vec::new();
-        if self.options.max_entries == 1 && self.entries.len() == 1 && new.len() == 1 {
+        if replacing {
             let old = self.entries.remove(0);
             replaced.push(self.finish_removal(old));
         }
@@ -236,6 +260,11 @@ impl UploadConfig {
 
         self.recalculate_errors();
         replaced
+    }
+
+    /// The most entries this config holds: `max_entries` plus [`EXTRA_ENTRIES`].
+    pub fn entry_capacity(&self) -> usize {
+        self.options.max_entries.saturating_add(EXTRA_ENTRIES)
     }
 
     /// Adds an application-defined (or any) error to an entry, marking it
@@ -304,10 +333,12 @@ impl UploadConfig {
         let max = self.options.max_entries;
         let mut entries = BTreeMap::new();
         let mut errors = BTreeMap::new();
+        let requested_refs: HashSet<&str> = client_entries
+            .iter()
+            .map(|c| c.entry_ref.as_str())
+            .collect();
         for (i, entry) in self.entries.iter_mut().enumerate() {
-            let requested = client_entries
-                .iter()
-                .any(|c| c.entry_ref == entry.entry_ref);
+            let requested = requested_refs.contains(entry.entry_ref.as_str());
             if !requested || i >= max || entry.preflighted {
                 continue;
             }

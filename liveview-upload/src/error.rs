@@ -52,6 +52,10 @@ pub enum Error {
     /// `accept` filter or a zero limit).
     #[error("invalid upload options: {0}")]
     InvalidOptions(String),
+    /// The socket has as many upload channels open as it may (the limit is
+    /// given). Wire reason `too_many_uploads`.
+    #[error("too many uploads at once on one socket (at most {0})")]
+    TooManyUploads(usize),
 }
 
 impl Error {
@@ -71,6 +75,7 @@ impl Error {
             Error::UnknownEntry(_) => "unknown_entry",
             Error::InvalidProgress(_) => "invalid_progress",
             Error::InvalidOptions(_) => "invalid_options",
+            Error::TooManyUploads(_) => "too_many_uploads",
         }
     }
 
@@ -117,6 +122,9 @@ pub enum EntryError {
     /// The client reported a failed upload in a `progress` message
     /// (`"external_client_failure"`).
     ExternalClientFailure,
+    /// No chunk arrived within the config's `chunk_timeout`: the upload was
+    /// stopped and its partial file deleted (`"chunk_timeout"`).
+    ChunkTimeout,
     /// An application-defined reason.
     Custom(String),
 }
@@ -129,6 +137,7 @@ impl EntryError {
             EntryError::NotAccepted => "not_accepted",
             EntryError::TooManyFiles => "too_many_files",
             EntryError::ExternalClientFailure => "external_client_failure",
+            EntryError::ChunkTimeout => "chunk_timeout",
             EntryError::Custom(reason) => reason,
         }
     }
@@ -140,6 +149,7 @@ impl EntryError {
             "not_accepted" => EntryError::NotAccepted,
             "too_many_files" => EntryError::TooManyFiles,
             "external_client_failure" => EntryError::ExternalClientFailure,
+            "chunk_timeout" => EntryError::ChunkTimeout,
             other => EntryError::Custom(other.to_owned()),
         }
     }

@@ -81,7 +81,7 @@ mod token;
 pub mod wire;
 mod writer;
 
-pub use config::UploadConfig;
+pub use config::{UploadConfig, EXTRA_ENTRIES};
 pub use entry::{ClientEntry, UploadEntry};
 pub use error::{EntryError, Error, ErrorReply, Result, UploadError};
 pub use options::{

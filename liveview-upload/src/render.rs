@@ -75,25 +75,11 @@ fn render_attrs(attrs: &[(&str, Option<String>)]) -> String {
         out.push_str(name);
         if let Some(value) = value {
             out.push_str("=\"");
-            escape_into(&mut out, value);
+            liveview_diff::escape_into(value, &mut out);
             out.push('"');
         }
     }
     out
-}
-
-/// HTML-escapes an attribute value.
-fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

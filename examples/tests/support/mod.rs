@@ -133,6 +133,10 @@ impl Client {
         self.socket.send(Message::text(text)).await.unwrap();
     }
 
+    pub async fn send_binary(&mut self, data: Vec<u8>) {
+        self.socket.send(Message::binary(data)).await.unwrap();
+    }
+
     pub async fn push(
         &mut self,
         join_ref: Option<&str>,
@@ -340,4 +344,26 @@ impl Joined {
             before.push(frame);
         }
     }
+}
+
+/// A fresh client on the same server renders, joins, clicks and gets the diff.
+pub async fn assert_server_works(address: SocketAddr) {
+    let mut fresh = Joined::open(address, "/counter").await;
+    assert_eq!(fresh.rendered()["0"], serde_json::json!("0"));
+    let response = fresh
+        .event(click("inc", serde_json::json!({"value": ""})))
+        .await;
+    assert_eq!(response, serde_json::json!({"diff": {"0": "1"}}));
+}
+
+/// The resident memory of this process, in bytes (Linux).
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// The open file descriptors of this process (Linux).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }

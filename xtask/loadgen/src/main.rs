@@ -13,6 +13,7 @@
 //! loadgen http  --server 127.0.0.1:4000 [--path /counter] [--conns 2] [--secs 10] [--pid PID]
 //! loadgen fanout --sender 127.0.0.1:4000 --receivers 127.0.0.1:4001 [--path /rtcounter]
 //!               [--conns 1000] [--messages 50] [--event inc] [--setup N]
+//! loadgen probe --exe target/release/liveview-examples [--only deep-query,slowloris]
 //! ```
 //!
 //! Traffic only ever goes to 127.0.0.0/8: other addresses are refused.
@@ -20,6 +21,7 @@
 mod client;
 mod fanout;
 mod load;
+mod probe;
 mod procfs;
 mod suite;
 
@@ -38,7 +40,8 @@ usage:
   loadgen http  --server ADDR [--path /counter] [--conns 2] [--secs 10] [--pid PID]
   loadgen fanout --sender ADDR --receivers ADDR [--path /rtcounter] [--conns 1000]
                 [--messages 50] [--event inc] [--setup N]
-                (cross-node delivery latency: two nodes sharing a pub/sub backend)";
+                (cross-node delivery latency: two nodes sharing a pub/sub backend)
+  loadgen probe --exe EXAMPLES_SERVER [--only attack,attack]   (the hardening probe)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         "ws" => ws_command(&options),
         "http" => http_command(&options),
         "fanout" => fanout_command(&options),
+        "probe" => probe_command(&options),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -226,5 +230,14 @@ fn http_command(o: &Options) -> Result<(), String> {
             .map_err(|_| "--pid")?,
     );
     print_metrics(&metrics);
+    Ok(())
+}
+
+fn probe_command(o: &Options) -> Result<(), String> {
+    let only: Option<Vec<String>> = o
+        .get("only")
+        .map(|list| list.split(',').map(str::to_owned).collect());
+    let report = probe::run(&PathBuf::from(o.required("exe")?), only.as_deref())?;
+    println!("{report}");
     Ok(())
 }

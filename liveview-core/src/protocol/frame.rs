@@ -1,12 +1,7 @@
-//! The Phoenix channel protocol, V2 serializer: decoding client frames, encoding replies and pushes.
+//! Decoding client frames (the V2 serializer: JSON text frames and binary upload pushes).
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
-
-use crate::json::{write_json_str, write_opt_str};
-
-/// The LiveView client version we speak; sent in join replies.
-pub const LIVEVIEW_VERSION: &str = "1.2.12";
 
 /// One decoded client frame.
 #[derive(Debug)]
@@ -102,96 +97,6 @@ impl Frame {
     }
 }
 
-/// Writes `[join_ref, ref, topic, event, ` (every frame's start).
-fn write_head(
-    out: &mut Vec<u8>,
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    event: &str,
-) {
-    out.push(b'[');
-    write_opt_str(join_ref, out);
-    out.push(b',');
-    write_opt_str(msg_ref, out);
-    out.push(b',');
-    write_json_str(topic, out);
-    out.push(b',');
-    write_json_str(event, out);
-    out.push(b',');
-}
-
-/// Encodes a reply frame: `[join_ref, ref, topic, "phx_reply", {"status": …, "response": …}]`.
-/// `response` writes the response object.
-pub fn encode_reply(
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    ok: bool,
-    response: impl FnOnce(&mut Vec<u8>),
-) -> String {
-    let mut out = Vec::with_capacity(96);
-    write_head(&mut out, join_ref, msg_ref, topic, "phx_reply");
-    out.extend_from_slice(if ok {
-        b"{\"status\":\"ok\",\"response\":"
-    } else {
-        b"{\"status\":\"error\",\"response\":"
-    });
-    response(&mut out);
-    out.extend_from_slice(b"}]");
-    into_string(out)
-}
-
-/// Encodes a server push: `[join_ref, null, topic, event, payload]`.
-pub fn encode_push(
-    join_ref: Option<&str>,
-    topic: &str,
-    event: &str,
-    payload: impl FnOnce(&mut Vec<u8>),
-) -> String {
-    let mut out = Vec::with_capacity(64);
-    write_head(&mut out, join_ref, None, topic, event);
-    payload(&mut out);
-    out.push(b']');
-    into_string(out)
-}
-
-/// An error reply whose response is `{"reason": reason}`.
-pub fn encode_error_reply(
-    join_ref: Option<&str>,
-    msg_ref: Option<&str>,
-    topic: &str,
-    reason: &str,
-) -> String {
-    encode_reply(join_ref, msg_ref, topic, false, |out| {
-        out.extend_from_slice(b"{\"reason\":");
-        write_json_str(reason, out);
-        out.push(b'}');
-    })
-}
-
-/// The `phx_error` push that ends a crashed channel:
-/// `[join_ref, join_ref, topic, "phx_error", {"reason": "channel_crash"}]` (its ref is the join
-/// ref, as Phoenix sends it).
-pub fn encode_phx_error(join_ref: &str, topic: &str) -> String {
-    let mut out = Vec::with_capacity(96);
-    write_head(&mut out, Some(join_ref), Some(join_ref), topic, "phx_error");
-    out.extend_from_slice(b"{\"reason\":\"channel_crash\"}]");
-    into_string(out)
-}
-
-/// An ok reply with an empty response.
-pub fn encode_empty_reply(join_ref: Option<&str>, msg_ref: Option<&str>, topic: &str) -> String {
-    encode_reply(join_ref, msg_ref, topic, true, |out| {
-        out.extend_from_slice(b"{}")
-    })
-}
-
-fn into_string(bytes: Vec<u8>) -> String {
-    // Every writer above only appends UTF-8 (JSON produced from `&str`s and ASCII).
-    String::from_utf8(bytes).expect("frame encoders write UTF-8")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,29 +140,5 @@ mod tests {
         assert!(matches!(frame.payload, Payload::Binary(ref b) if &b[..] == b"DATA"));
         assert!(Frame::decode_binary(Bytes::from_static(&[0, 9, 0, 0, 0, 1])).is_err());
         assert!(Frame::decode_binary(Bytes::from_static(&[1, 0, 0, 0, 0])).is_err());
-    }
-
-    #[test]
-    fn phx_error_carries_the_join_ref_whatever_it_contains() {
-        assert_eq!(
-            encode_phx_error("4", "lv:x"),
-            r#"["4","4","lv:x","phx_error",{"reason":"channel_crash"}]"#
-        );
-        assert_eq!(
-            encode_phx_error("1,null,2", "lv:x"),
-            r#"["1,null,2","1,null,2","lv:x","phx_error",{"reason":"channel_crash"}]"#
-        );
-    }
-
-    #[test]
-    fn encodes_replies() {
-        assert_eq!(
-            encode_empty_reply(None, Some("9"), "phoenix"),
-            r#"[null,"9","phoenix","phx_reply",{"status":"ok","response":{}}]"#
-        );
-        assert_eq!(
-            encode_error_reply(Some("4"), Some("4"), "lv:x", "stale"),
-            r#"["4","4","lv:x","phx_reply",{"status":"error","response":{"reason":"stale"}}]"#
-        );
     }
 }

@@ -1,0 +1,207 @@
+//! [`ViewCell`]: a joined view between turns. A view has no task of its own: whoever brings
+//! it work (the socket's read task with a client message, a pub/sub forwarder or a `repeat`
+//! tick with an info) claims the view, runs its turns right there, and parks it again. A turn
+//! that has to wait (a slow callback) moves to a task spawned for it, and the read task goes
+//! on; work that arrives meanwhile is queued and run, in order, by whoever holds the view.
+//!
+//! The invariant: every push of work is followed by an attempt to claim the view, and every
+//! holder re-checks the queue after parking the view, so no work is left behind; only one
+//! holder at a time, so a view's callbacks never run concurrently.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
+
+use super::message::ChannelMsg;
+use crate::info::InfoWake;
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A view's turns, with its types erased (implemented by the view task).
+pub(crate) trait Turns: Send + 'static {
+    /// Runs one message's turn; `false` when the view ended in it (left, redirected,
+    /// crashed, or failed to mount).
+    fn handle(&mut self, msg: ChannelMsg) -> BoxFuture<'_, bool>;
+
+    /// Runs the turn of the next queued info, if there is one; `Some(false)` when the view
+    /// ended in it.
+    fn next_info(&mut self) -> Option<BoxFuture<'_, bool>>;
+
+    /// Ends the view now, outside any turn (the socket closed or the topic was joined again).
+    fn shut_down(&mut self);
+}
+
+/// A joined view and the work waiting for it.
+pub(crate) struct ViewCell {
+    /// Client and upload messages, in order (at most `capacity`).
+    queue: Mutex<VecDeque<ChannelMsg>>,
+    capacity: usize,
+    /// The view, while no turn runs; `None` while a holder runs it (or once it ended).
+    view: Mutex<Option<Box<dyn Turns>>>,
+    /// How many infos wait in the view's info queue (read off the queue's sending side).
+    infos: Box<dyn Fn() -> usize + Send + Sync>,
+    /// The view ended: work for it is refused.
+    ended: AtomicBool,
+}
+
+/// Why a message was not queued.
+pub(crate) enum Refused {
+    /// The queue holds `capacity` messages already.
+    Full(ChannelMsg),
+    /// The view ended.
+    Ended(ChannelMsg),
+}
+
+impl ViewCell {
+    /// A cell holding `view`, with room for `capacity` waiting messages; `infos` tells how
+    /// many infos wait in its info queue.
+    pub(crate) fn new(
+        view: Box<dyn Turns>,
+        capacity: usize,
+        infos: Box<dyn Fn() -> usize + Send + Sync>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            queue: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+            view: Mutex::new(Some(view)),
+            infos,
+            ended: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the view ended.
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Queues a message (run it with [`run`]).
+    pub(crate) fn push(&self, msg: ChannelMsg) -> Result<(), Refused> {
+        if self.is_ended() {
+            return Err(Refused::Ended(msg));
+        }
+        let mut queue = self.lock_queue();
+        if queue.len() >= self.capacity && !matches!(msg, ChannelMsg::Shutdown) {
+            return Err(Refused::Full(msg));
+        }
+        queue.push_back(msg);
+        Ok(())
+    }
+
+    /// Queues a message and runs the view's waiting work (see [`run`]).
+    pub(crate) async fn deliver(self: &Arc<Self>, msg: ChannelMsg) -> Result<(), Refused> {
+        self.push(msg)?;
+        run(self).await;
+        Ok(())
+    }
+
+    /// Queues a shutdown and, if no turn is running, ends the view at once.
+    pub(crate) fn shut_down(&self) {
+        if self.is_ended() {
+            return;
+        }
+        if let Some(mut view) = self.claim() {
+            view.shut_down();
+            self.end();
+            return;
+        }
+        // A turn is running: its holder runs the shutdown after it.
+        self.lock_queue().push_back(ChannelMsg::Shutdown);
+    }
+
+    fn lock_queue(&self) -> MutexGuard<'_, VecDeque<ChannelMsg>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn pop(&self) -> Option<ChannelMsg> {
+        self.lock_queue().pop_front()
+    }
+
+    fn claim(&self) -> Option<Box<dyn Turns>> {
+        self.view
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn park(&self, view: Box<dyn Turns>) {
+        {
+            // An idle view keeps no queue memory (a few hundred bytes per view, times every
+            // idle view of the server).
+            let mut queue = self.lock_queue();
+            if queue.is_empty() && queue.capacity() > 0 {
+                *queue = VecDeque::new();
+            }
+        }
+        *self.view.lock().unwrap_or_else(PoisonError::into_inner) = Some(view);
+    }
+
+    fn has_work(&self) -> bool {
+        !self.lock_queue().is_empty() || (self.infos)() > 0
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.lock_queue().clear();
+    }
+}
+
+/// Runs the view's waiting work on this task if nobody holds the view: the turns that finish
+/// without waiting run here and now; the first that has to wait continues, with everything
+/// after it, in a task of its own.
+pub(crate) async fn run(cell: &Arc<ViewCell>) {
+    let Some(view) = cell.claim() else {
+        return;
+    };
+    let mut work = Box::pin(drain(cell.clone(), view));
+    let ready = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
+    if !ready {
+        tokio::spawn(work);
+    }
+}
+
+/// Runs the waiting work while there is some, then parks the view.
+async fn drain(cell: Arc<ViewCell>, mut view: Box<dyn Turns>) {
+    loop {
+        // Client and upload messages first, in order; then infos.
+        while let Some(msg) = cell.pop() {
+            if !view.handle(msg).await {
+                return cell.end();
+            }
+        }
+        if let Some(turn) = view.next_info() {
+            if !turn.await {
+                return cell.end();
+            }
+            continue;
+        }
+        cell.park(view);
+        // Work pushed while we held the view is ours to run, unless another holder took it.
+        if !cell.has_work() {
+            return;
+        }
+        match cell.claim() {
+            Some(again) => view = again,
+            None => return,
+        }
+    }
+}
+
+impl InfoWake for ViewCell {
+    fn info_queued(self: Arc<Self>) {
+        // Inside a turn the holder runs it next; otherwise a task does.
+        if let Some(view) = self.claim() {
+            tokio::spawn(drain(self, view));
+        }
+    }
+
+    fn run_queued(self: Arc<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            if let Some(view) = self.claim() {
+                drain(self, view).await;
+            }
+        })
+    }
+}

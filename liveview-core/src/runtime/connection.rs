@@ -1,0 +1,300 @@
+//! [`Connection`]: the server side of one client socket, and the only place client frames are
+//! dispatched. It answers what it can itself (heartbeats, unknown topics and events, refused
+//! joins) and hands each view's messages, classified, to that view's task.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::cell::{run, Refused};
+use super::join::{self, Refusal};
+use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
+use super::rate::TokenBucket;
+use super::shared::{Join, Shared};
+use super::transport::{send_text, Outbound, Transport};
+use super::upload_channel::UploadChannel;
+use crate::protocol::{ChannelRef, Frame, FrameError, Payload};
+use crate::untrusted::Untrusted;
+use crate::view::Session;
+
+/// Why a connection must be closed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The client sent a frame that is not the Phoenix V2 protocol.
+    #[error("protocol violation")]
+    Protocol(#[from] FrameError),
+    /// The client sent more messages than `Config::max_messages_per_second` allows.
+    #[error("message rate limit exceeded")]
+    RateLimited,
+}
+
+/// The server side of one client socket, independent of the transport.
+///
+/// Feed it every frame the client sends ([`Connection::handle_text`],
+/// [`Connection::handle_binary`]); its frames go to the [`Transport`] it was created with
+/// ([`Endpoint::connect_with`](crate::Endpoint::connect_with)). Dropping the connection shuts
+/// its views down.
+pub struct Connection {
+    pub(super) shared: Arc<Shared>,
+    pub(super) channels: HashMap<String, Channel>,
+    pub(super) uploads: HashMap<String, UploadChannel>,
+    pub(super) out: Arc<dyn Transport>,
+    rate: TokenBucket,
+    /// Bytes of client payloads waiting in (or being handled from) this socket's mailboxes.
+    queued: Arc<AtomicUsize>,
+}
+
+/// A joined view, as the connection knows it.
+pub(super) struct Channel {
+    pub(super) join_ref: String,
+    pub(super) tx: Mailbox,
+}
+
+impl Connection {
+    pub(crate) fn new(shared: Arc<Shared>, transport: Arc<dyn Transport>) -> Self {
+        let rate = TokenBucket::new(
+            shared.config.max_messages_per_second,
+            shared.config.message_burst,
+        );
+        Self {
+            shared,
+            channels: HashMap::new(),
+            uploads: HashMap::new(),
+            rate,
+            out: transport,
+            queued: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Handles one text frame from the client. An `Err` means the socket must be closed.
+    pub async fn handle_text(&mut self, text: &str) -> Result<(), ConnectionError> {
+        if !self.rate.take() {
+            return Err(ConnectionError::RateLimited);
+        }
+        let frame = Frame::decode_text(text)?;
+        self.dispatch(frame).await;
+        Ok(())
+    }
+
+    /// Handles one binary frame from the client. An `Err` means the socket must be closed.
+    pub async fn handle_binary(&mut self, data: Bytes) -> Result<(), ConnectionError> {
+        if !self.rate.take() {
+            return Err(ConnectionError::RateLimited);
+        }
+        let frame = Frame::decode_binary(data)?;
+        self.dispatch(frame).await;
+        Ok(())
+    }
+
+    /// The number of joined views.
+    pub fn views(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Asks the transport to close the socket (after the frames already queued).
+    pub async fn close(&mut self, code: u16, reason: &str) {
+        let _ = self
+            .out
+            .send(Outbound::Close {
+                code,
+                reason: reason.to_owned(),
+            })
+            .await;
+    }
+
+    pub(super) async fn send(&self, frame: String) {
+        send_text(&*self.out, frame).await;
+    }
+
+    async fn dispatch(&mut self, frame: Frame) {
+        let Frame {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        } = frame;
+        tracing::trace!(topic = %Untrusted(&topic), event = %Untrusted(&event), "frame");
+        if topic.starts_with("lvu:") {
+            return self.upload(join_ref, msg_ref, topic, event, payload).await;
+        }
+        let msg_ref = msg_ref.as_deref();
+        let payload = match payload {
+            Payload::Json(payload) => payload,
+            // Upload chunks go to `lvu:` channels; there are none without uploads.
+            Payload::Binary(_) => {
+                let reply =
+                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg_ref, "unmatched topic");
+                return self.send(reply).await;
+            }
+        };
+        if topic == "phoenix" {
+            let phoenix = ChannelRef::new(None, "phoenix");
+            let reply = if event == "heartbeat" {
+                phoenix.ok(msg_ref)
+            } else {
+                phoenix.error(msg_ref, "unknown event")
+            };
+            return self.send(reply).await;
+        }
+        if event == "phx_join" {
+            let join_ref = join_ref
+                .as_deref()
+                .or(msg_ref)
+                .unwrap_or_default()
+                .to_owned();
+            return self
+                .join(join_ref, msg_ref.map(str::to_owned), topic, payload.get())
+                .await;
+        }
+        let Some(channel) = self.channels.get(&topic) else {
+            let unjoined = ChannelRef::new(join_ref.as_deref(), &topic);
+            let reply = if event == "phx_leave" {
+                unjoined.ok(msg_ref)
+            } else {
+                unjoined.error(msg_ref, "unmatched topic")
+            };
+            return self.send(reply).await;
+        };
+        if join_ref
+            .as_deref()
+            .is_some_and(|join_ref| join_ref != channel.join_ref)
+        {
+            tracing::debug!(topic = %Untrusted(&topic), "dropping a message for an outdated join");
+            return;
+        }
+        let joined = ChannelRef::new(Some(&channel.join_ref), &topic);
+        let msg = if event == "phx_leave" {
+            ChannelMsg::Leave {
+                msg_ref: msg_ref.map(str::to_owned),
+            }
+        } else {
+            let Some(kind) = ClientKind::of(&event) else {
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), event = %Untrusted(&event), "unknown channel event");
+                return self.send(joined.error(msg_ref, "unknown event")).await;
+            };
+            // The bytes of messages waiting in this socket's mailboxes are bounded together.
+            let budget = self.shared.config.max_queued_bytes;
+            let Some(payload) = Queued::charge(payload, &self.queued, budget) else {
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "queued messages over the socket's byte budget: message refused");
+                return self.send(joined.error(msg_ref, "overloaded")).await;
+            };
+            ChannelMsg::Client {
+                kind,
+                msg_ref: msg_ref.map(str::to_owned),
+                payload,
+            }
+        };
+        let cell = channel.tx.clone();
+        let refused = match cell.deliver(msg).await {
+            Ok(()) => return,
+            Err(Refused::Full(msg)) => {
+                // The view is not keeping up: refuse this message, keep the connection.
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
+                let join_ref = self.channels.get(&topic).map(|c| c.join_ref.clone());
+                let reply =
+                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg.msg_ref(), "overloaded");
+                return self.send(reply).await;
+            }
+            Err(Refused::Ended(msg)) => msg,
+        };
+        // The view ended (crashed, redirected): forget it, and answer for it.
+        let Some(channel) = self.channels.remove(&topic) else {
+            return;
+        };
+        let joined = ChannelRef::new(Some(&channel.join_ref), &topic);
+        let reply = match &refused {
+            ChannelMsg::Leave { msg_ref } => joined.ok(msg_ref.as_deref()),
+            msg => joined.error(msg.msg_ref(), "unmatched topic"),
+        };
+        self.send(reply).await;
+    }
+
+    async fn join(
+        &mut self,
+        join_ref: String,
+        msg_ref: Option<String>,
+        topic: String,
+        payload: &str,
+    ) {
+        let channel = ChannelRef::new(Some(&join_ref), &topic);
+        let Some(id) = topic.strip_prefix("lv:") else {
+            return self
+                .send(channel.error(msg_ref.as_deref(), "unmatched topic"))
+                .await;
+        };
+        self.channels.retain(|_, channel| !channel.tx.is_ended());
+        if !self.channels.contains_key(&topic)
+            && self.channels.len() >= self.shared.config.max_joins
+        {
+            tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "too many views joined on one socket");
+            let reply = channel.error(msg_ref.as_deref(), "too many channels joined");
+            return self.send(reply).await;
+        }
+        let shared = self.shared.clone();
+        let verified = match join::verify(&shared, id, payload) {
+            Ok(verified) => verified,
+            Err(refusal) => {
+                log_refusal(&topic, &refusal);
+                return self
+                    .send(channel.error(msg_ref.as_deref(), refusal.reason()))
+                    .await;
+            }
+        };
+        if let Some(old) = self.channels.remove(&topic) {
+            old.tx.shut_down();
+        }
+        let tx = verified.view.join(Join {
+            shared: self.shared.clone(),
+            topic: topic.as_str().into(),
+            join_ref: join_ref.as_str().into(),
+            msg_ref,
+            id: id.into(),
+            route: verified.route.to_owned(),
+            url: verified.url,
+            params: verified.params,
+            session: Session(verified.claims.session),
+            csrf: verified.claims.csrf,
+            flash: verified.flash,
+            out: self.out.clone(),
+        });
+        self.channels.insert(
+            topic,
+            Channel {
+                join_ref,
+                tx: tx.clone(),
+            },
+        );
+        // Mounts and answers the join (here, unless mount has to wait).
+        run(&tx).await;
+    }
+}
+
+fn log_refusal(topic: &str, refusal: &Refusal) {
+    tracing::warn!(
+        target: "liveview::rejection",
+        topic = %Untrusted(topic),
+        refusal = %Untrusted(&refusal.to_string()),
+        "join refused"
+    );
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for channel in self.channels.values() {
+            channel.tx.shut_down();
+        }
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("channels", &self.channels.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,629 @@
+//! [`ViewTask`]: one joined view in a task of its own, with a FIFO mailbox. It owns the
+//! view's socket and the tree the client holds; every message is one turn (a callback, then
+//! navigation, render, diff and exactly one reply or push), handled by one small method.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use liveview_diff::Rendered;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::cell::{BoxFuture, Turns, ViewCell};
+use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
+use super::shared::{Join, Shared};
+use super::transport::{send_text, Transport};
+use super::upload_channel::UploadSlot;
+use crate::catch::{callback, catch, catch_sync};
+use crate::component::{parent_info, render_instance, ComponentScope, Registry};
+use crate::event::ClientEvent;
+use crate::info::{InfoQueue, InfoSender, InfoWake};
+use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
+use crate::protocol::ChannelRef;
+use crate::socket::{Navigation as Requested, Socket};
+use crate::untrusted::Untrusted;
+use crate::view::{LiveView, Meta, Params, Session, Url};
+
+/// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
+/// the view is considered looping and crashed.
+const MAX_CHAINED_PATCHES: usize = 20;
+
+/// Creates the view of a verified join, parked in its cell with its mount queued.
+pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
+    let (info_tx, infos) = InfoSender::channel(join.shared.config.info_queue);
+    let probe = infos.clone();
+    let parent_tx = info_tx.clone();
+    let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
+        parent_tx.try_send(info);
+    })));
+    let mut socket = Socket::<V>::new(
+        join.id.clone(),
+        true,
+        Some(info_tx),
+        Some(join.shared.pubsub.clone()),
+    );
+    socket.set_flash(join.flash);
+    let capacity = join.shared.config.view_queue;
+    let task = ViewTask {
+        view,
+        shared: join.shared,
+        socket,
+        topic: join.topic,
+        join_ref: join.join_ref,
+        route: join.route,
+        url: join.url,
+        csrf: join.csrf,
+        out: join.out,
+        last: None,
+        upload_slots: HashMap::new(),
+        components,
+        infos: infos.clone(),
+    };
+    let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.len()));
+    let wake: Weak<dyn InfoWake> = Arc::downgrade(&cell) as Weak<dyn InfoWake>;
+    infos.wake_with(wake);
+    let mount = ChannelMsg::Mount {
+        msg_ref: join.msg_ref,
+        params: join.params,
+        session: join.session,
+    };
+    if cell.push(mount).is_err() {
+        unreachable!("a new cell takes its first message");
+    }
+    cell
+}
+
+/// How a turn ended.
+pub(super) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// A view crashed: its callback returned an error or panicked.
+pub(super) struct Crash(pub(super) String);
+
+/// One joined view: its socket, the tree the client holds, and its channel identity.
+pub(super) struct ViewTask<V: LiveView> {
+    pub(super) view: Arc<V>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) socket: Socket<V>,
+    topic: Arc<str>,
+    join_ref: Arc<str>,
+    route: String,
+    url: Url,
+    csrf: String,
+    out: Arc<dyn Transport>,
+    /// The last tree sent: a mirror of what the client holds.
+    last: Option<Rendered>,
+    /// The writers of the upload channels registered for this view's entries.
+    pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
+    /// The view's live components.
+    components: RefCell<Registry>,
+    /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
+    /// `send_info` that found it full ends the view.
+    infos: Arc<InfoQueue<V::Info>>,
+}
+
+impl<V: LiveView> Drop for ViewTask<V> {
+    fn drop(&mut self) {
+        // Senders (pub/sub forwarders, ticks) fail from now on and stop.
+        self.infos.close();
+    }
+}
+
+impl<V: LiveView> Turns for ViewTask<V> {
+    fn handle(&mut self, msg: ChannelMsg) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            if let ChannelMsg::Mount {
+                msg_ref,
+                params,
+                session,
+            } = msg
+            {
+                let live = self.mount(msg_ref, &params, &session).await;
+                if live {
+                    tracing::debug!(topic = %Untrusted(&self.topic), route = %self.route, "joined");
+                }
+                return live;
+            }
+            let outcome = self.turn(msg).await;
+            self.after_turn(outcome).await
+        })
+    }
+
+    fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
+        let info = self.infos.pop()?;
+        Some(Box::pin(async move {
+            let outcome = self.on_info(info).await;
+            self.after_turn(outcome).await
+        }))
+    }
+
+    fn shut_down(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl<V: LiveView> ViewTask<V> {
+    /// Ends the view after a turn that stopped or crashed it; `false` when it ended.
+    async fn after_turn(&mut self, outcome: Result<Flow, Crash>) -> bool {
+        match self.check_overflow(outcome) {
+            Ok(Flow::Continue) => true,
+            Ok(Flow::Stop) => {
+                self.shutdown();
+                false
+            }
+            Err(crash) => {
+                self.crash(crash).await;
+                false
+            }
+        }
+    }
+
+    /// A turn that filled the info queue ends the view.
+    fn check_overflow(&self, outcome: Result<Flow, Crash>) -> Result<Flow, Crash> {
+        match outcome {
+            Ok(_) if self.infos.overflowed() => Err(Crash(format!(
+                "its info queue is full ({} messages)",
+                self.shared.config.info_queue
+            ))),
+            outcome => outcome,
+        }
+    }
+
+    /// Ends a crashed view: `phx_error` (the client rejoins with a fresh mount).
+    async fn crash(&mut self, Crash(message): Crash) {
+        tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&message), "view crashed");
+        let frame = self.channel().crashed();
+        send_text(&*self.out, frame).await;
+        self.socket.stop_tasks();
+        self.cancel_uploads();
+    }
+
+    fn shutdown(&mut self) {
+        let view = &self.view;
+        let socket = &mut self.socket;
+        if let Err(message) = catch_sync(|| view.shutdown(socket)) {
+            tracing::error!(topic = %Untrusted(&self.topic), message = %Untrusted(&message), "shutdown failed");
+        }
+        self.socket.stop_tasks();
+        self.cancel_uploads();
+        tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
+    }
+
+    fn channel(&self) -> ChannelRef<'_> {
+        ChannelRef::new(Some(&self.join_ref), &self.topic)
+    }
+
+    /// Answers `msg_ref` with an error reply; the view goes on.
+    pub(super) async fn refuse(
+        &mut self,
+        msg_ref: Option<&str>,
+        reason: &str,
+    ) -> Result<Flow, Crash> {
+        let frame = self.channel().error(msg_ref, reason);
+        send_text(&*self.out, frame).await;
+        Ok(Flow::Continue)
+    }
+
+    /// Mounts and answers the join; returns whether the view is live.
+    async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
+        let msg_ref = msg_ref.as_deref();
+        let mounted = callback(self.view.mount(&mut self.socket, params, session)).await;
+        let with_params = match mounted {
+            Ok(()) => callback(self.view.handle_params(&mut self.socket, &self.url, params))
+                .await
+                .map_err(|message| format!("handle_params: {message}")),
+            Err(message) => Err(format!("mount: {message}")),
+        };
+        if let Err(message) = with_params {
+            return self.join_crashed(msg_ref, &message).await;
+        }
+        let mut live_patch = None;
+        match self.navigate(&mut live_patch).await {
+            Ok(None) => {}
+            Ok(Some(navigation)) => {
+                // Redirected while mounting: the join's (error) reply sends the client there.
+                let frame = navigation.reply(self.channel(), msg_ref, false);
+                send_text(&*self.out, frame).await;
+                return false;
+            }
+            Err(Crash(message)) => return self.join_crashed(msg_ref, &message).await,
+        }
+        let rendered = match self.render() {
+            Ok(rendered) => rendered,
+            Err(Crash(message)) => return self.join_crashed(msg_ref, &message).await,
+        };
+        let events = self.socket.take_events();
+        let frame = {
+            let mut components = self.components.borrow_mut();
+            payload::join_reply(
+                ChannelRef::new(Some(&self.join_ref), &self.topic),
+                msg_ref,
+                Turn {
+                    last: None,
+                    new: Some(&rendered),
+                    components: &mut components,
+                    title: self.socket.take_title_change(),
+                    events: &events,
+                },
+                live_patch.as_deref(),
+            )
+        };
+        self.last = Some(rendered);
+        self.socket.after_render();
+        send_text(&*self.out, frame).await;
+        true
+    }
+
+    async fn join_crashed(&mut self, msg_ref: Option<&str>, message: &str) -> bool {
+        tracing::error!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(message), "join crashed");
+        let frame = self.channel().error(msg_ref, "join crashed");
+        send_text(&*self.out, frame).await;
+        false
+    }
+
+    /// What the view's (and its components') render gets.
+    fn meta(&self) -> Meta<'_> {
+        Meta {
+            id: self.socket.id(),
+            connected: true,
+            flash: self.socket.flash(),
+            csrf_token: &self.csrf,
+            uploads: self.socket.uploads(),
+            myself: None,
+            components: ComponentScope {
+                registry: Some(&self.components),
+            },
+        }
+    }
+
+    fn render(&mut self) -> Result<Rendered, Crash> {
+        let meta = self.meta();
+        let view = &self.view;
+        let state = self.socket.context();
+        // Inside `with_previous`, memoized loop rows whose key and stamp did not change are
+        // reused from the last tree instead of being rendered again.
+        let last = self.last.as_ref();
+        catch_sync(|| liveview_diff::memo::with_previous(last, || view.render(state, &meta)))
+            .map_err(Crash)
+    }
+
+    /// One message's turn.
+    async fn turn(&mut self, msg: ChannelMsg) -> Result<Flow, Crash> {
+        match msg {
+            ChannelMsg::Client {
+                kind,
+                msg_ref,
+                payload,
+            } => match kind {
+                ClientKind::Event => self.on_event(msg_ref, payload).await,
+                ClientKind::LivePatch => self.on_live_patch(msg_ref, payload).await,
+                ClientKind::AllowUpload => self.on_allow_upload(msg_ref, payload).await,
+                ClientKind::Progress => self.on_progress(msg_ref, payload).await,
+                ClientKind::CidsWillDestroy => self.on_cids_will_destroy(msg_ref, payload).await,
+                ClientKind::CidsDestroyed => self.on_cids_destroyed(msg_ref, payload).await,
+            },
+            ChannelMsg::Leave { msg_ref } => self.on_leave(msg_ref).await,
+            ChannelMsg::RegisterUpload {
+                config_ref,
+                entry_ref,
+                reply,
+            } => self.on_register_upload(config_ref, entry_ref, reply),
+            ChannelMsg::UploadDone {
+                config_ref,
+                entry_ref,
+                file,
+            } => self.on_upload_done(config_ref, entry_ref, file).await,
+            ChannelMsg::UploadTimedOut {
+                config_ref,
+                entry_ref,
+            } => self.on_upload_timed_out(config_ref, entry_ref).await,
+            ChannelMsg::Shutdown => Ok(Flow::Stop),
+            ChannelMsg::Mount { .. } => unreachable!("a view mounts once, in its first turn"),
+        }
+    }
+
+    async fn on_event(&mut self, msg_ref: Option<String>, payload: Queued) -> Result<Flow, Crash> {
+        let event = match ClientEvent::from_payload(payload.get()) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed event");
+                return self.refuse(msg_ref.as_deref(), "malformed event").await;
+            }
+        };
+        drop(payload);
+        if let Some(cid) = event.cid {
+            return self.on_component_event(msg_ref, cid, event).await;
+        }
+        self.put_event_entries(&event);
+        if event.name == "lv:clear-flash" {
+            let key = event.value.get("key").and_then(Value::as_str);
+            self.socket.clear_flash(key);
+        } else {
+            let typed = match event.decode::<V::Event>() {
+                Ok(typed) => typed,
+                Err(error) => {
+                    tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown event");
+                    return self.refuse(msg_ref.as_deref(), "unknown event").await;
+                }
+            };
+            callback(self.view.handle_event(&mut self.socket, typed))
+                .await
+                .map_err(|message| {
+                    Crash(format!(
+                        "handle_event({}): {message}",
+                        Untrusted(&event.name)
+                    ))
+                })?;
+        }
+        self.finish_turn(msg_ref, None).await
+    }
+
+    /// An event targeted at a live component (`phx-target`): only that component runs and
+    /// re-renders; the reply carries its diff in `"c"`.
+    async fn on_component_event(
+        &mut self,
+        msg_ref: Option<String>,
+        cid: u64,
+        event: ClientEvent,
+    ) -> Result<Flow, Crash> {
+        let cid = u32::try_from(cid).unwrap_or(u32::MAX);
+        let Some(mut instance) = self.components.borrow_mut().take_instance(cid) else {
+            // Phoenix answers events for unknown (destroyed) components with an empty reply.
+            let frame = self.channel().ok(msg_ref.as_deref());
+            send_text(&*self.out, frame).await;
+            return Ok(Flow::Continue);
+        };
+        let outcome = catch(instance.handle_event(&event)).await;
+        let result = match outcome {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Err(error)) => {
+                self.components.borrow_mut().put_instance(cid, instance);
+                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown component event");
+                return self.refuse(msg_ref.as_deref(), "unknown event").await;
+            }
+            Ok(Ok(Err(error))) => Err(error.to_string()),
+            Err(panic) => Err(panic),
+        };
+        if let Err(message) = result {
+            return Err(Crash(format!(
+                "component {cid} handle_event({}): {message}",
+                Untrusted(&event.name)
+            )));
+        }
+        if instance.changed() {
+            let meta = self.meta();
+            let registry = &self.components;
+            let rendered = catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
+                .map_err(Crash)?;
+            if let Some(entry) = self.components.borrow_mut().entries.get_mut(&cid) {
+                entry.fresh = Some(rendered);
+            }
+        }
+        self.components.borrow_mut().put_instance(cid, instance);
+        self.finish_turn(msg_ref, None).await
+    }
+
+    async fn on_live_patch(
+        &mut self,
+        msg_ref: Option<String>,
+        payload: Queued,
+    ) -> Result<Flow, Crash> {
+        #[derive(Deserialize)]
+        struct Patch {
+            url: String,
+        }
+        let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
+            return self
+                .refuse(msg_ref.as_deref(), "malformed live_patch")
+                .await;
+        };
+        drop(payload);
+        let url = Url::parse(&patch.url);
+        // A patch stays in this view only for its own route and a query that decodes; anything
+        // else takes the `link_redirect` path (a new join, or a page load that answers 400).
+        let params = self
+            .shared
+            .routes
+            .find_route(url.path())
+            .filter(|found| found.pattern == self.route)
+            .and_then(|found| {
+                let mut params = found.params;
+                let query = url
+                    .query()
+                    .map_or(Ok(()), |query| params.extend_query(query));
+                query.is_ok().then_some(params)
+            });
+        let Some(params) = params else {
+            let reply = payload::link_redirect_reply(self.channel(), msg_ref.as_deref());
+            send_text(&*self.out, reply).await;
+            return Ok(Flow::Continue);
+        };
+        self.url = url;
+        self.socket.clear_flash(None);
+        callback(
+            self.view
+                .handle_params(&mut self.socket, &self.url, &params),
+        )
+        .await
+        .map_err(Crash)?;
+        self.finish_turn(msg_ref, None).await
+    }
+
+    async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
+        let frame = self.channel().ok(msg_ref.as_deref());
+        send_text(&*self.out, frame).await;
+        Ok(Flow::Stop)
+    }
+
+    async fn on_cids_will_destroy(
+        &mut self,
+        msg_ref: Option<String>,
+        payload: Queued,
+    ) -> Result<Flow, Crash> {
+        let cids = cids_of(payload.get());
+        self.components.borrow_mut().will_destroy(&cids);
+        let frame = self.channel().ok(msg_ref.as_deref());
+        send_text(&*self.out, frame).await;
+        Ok(Flow::Continue)
+    }
+
+    async fn on_cids_destroyed(
+        &mut self,
+        msg_ref: Option<String>,
+        payload: Queued,
+    ) -> Result<Flow, Crash> {
+        let cids = cids_of(payload.get());
+        let removed = self.components.borrow_mut().destroyed(&cids);
+        let reply = payload::cids_reply(self.channel(), msg_ref.as_deref(), &removed);
+        send_text(&*self.out, reply).await;
+        Ok(Flow::Continue)
+    }
+
+    async fn on_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
+        callback(self.view.handle_info(&mut self.socket, info))
+            .await
+            .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        self.finish_turn(None, None).await
+    }
+
+    /// Applies navigation requested by the last callback. Patches run `handle_params` and
+    /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
+    /// are returned (they end the view).
+    async fn navigate(
+        &mut self,
+        join_patch: &mut Option<String>,
+    ) -> Result<Option<Navigation>, Crash> {
+        let mut patches = 0;
+        while let Some(requested) = self.socket.take_navigation() {
+            let (to, replace) = match requested {
+                Requested::Patch { to, replace } => (to, replace),
+                Requested::LiveRedirect { to, replace } => {
+                    let flash = self.flash_token();
+                    let kind = NavigationKind::LiveRedirect;
+                    return Ok(Some(Navigation::new(
+                        kind,
+                        &to,
+                        Some(replace),
+                        flash.as_deref(),
+                    )));
+                }
+                Requested::Redirect { to } => {
+                    let flash = self.flash_token();
+                    let kind = NavigationKind::Redirect;
+                    return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
+                }
+            };
+            patches += 1;
+            if patches > MAX_CHAINED_PATCHES {
+                return Err(Crash(format!(
+                    "more than {MAX_CHAINED_PATCHES} chained push_patch calls"
+                )));
+            }
+            let url = Url::parse(&to);
+            let Some(found) = self.shared.routes.find_route(url.path()) else {
+                return Err(Crash(format!("push_patch to an unrouted path {to}")));
+            };
+            if found.pattern != self.route {
+                // Another view: a patch becomes a live redirect.
+                self.socket
+                    .set_navigation(Requested::LiveRedirect { to, replace });
+                continue;
+            }
+            let mut params = found.params;
+            if let Some(query) = url.query() {
+                params
+                    .extend_query(query)
+                    .map_err(|error| Crash(format!("push_patch to {to}: {error}")))?;
+            }
+            let patch = Navigation::new(NavigationKind::LivePatch, &to, Some(replace), None);
+            if self.last.is_none() {
+                *join_patch = Some(patch.json().to_owned());
+            } else {
+                let frame = patch.push(self.channel());
+                send_text(&*self.out, frame).await;
+            }
+            self.url = url;
+            callback(
+                self.view
+                    .handle_params(&mut self.socket, &self.url, &params),
+            )
+            .await
+            .map_err(Crash)?;
+        }
+        Ok(None)
+    }
+
+    /// The flash, signed, for the client to carry across a navigation.
+    fn flash_token(&self) -> Option<String> {
+        let flash = self.socket.flash();
+        (!flash.is_empty()).then(|| self.shared.signer.sign_json(flash, 60))
+    }
+
+    /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
+    /// `extra` holds JSON members for the reply (an `allow_upload` preflight).
+    pub(super) async fn finish_turn(
+        &mut self,
+        msg_ref: Option<String>,
+        extra: Option<Vec<u8>>,
+    ) -> Result<Flow, Crash> {
+        self.stop_cancelled_uploads();
+        let mut unused = None;
+        if let Some(navigation) = self.navigate(&mut unused).await? {
+            let frame = match &msg_ref {
+                Some(msg_ref) => navigation.reply(self.channel(), Some(msg_ref), true),
+                None => navigation.push(self.channel()),
+            };
+            send_text(&*self.out, frame).await;
+            return Ok(Flow::Stop);
+        }
+        let rendered = if self.socket.is_changed() {
+            Some(self.render()?)
+        } else {
+            None
+        };
+        // The payload is written straight into the frame: no intermediate diff buffer.
+        let events = self.socket.take_events();
+        let frame = {
+            let channel = ChannelRef::new(Some(&self.join_ref), &self.topic);
+            let mut components = self.components.borrow_mut();
+            let turn = Turn {
+                last: self.last.as_ref(),
+                new: rendered.as_ref(),
+                components: &mut components,
+                title: self.socket.take_title_change(),
+                events: &events,
+            };
+            match &msg_ref {
+                Some(msg_ref) => Some(payload::turn_reply(
+                    channel,
+                    msg_ref,
+                    extra.as_deref(),
+                    turn,
+                )),
+                None => payload::diff_push(channel, turn),
+            }
+        };
+        if let Some(new) = rendered {
+            self.last = Some(new);
+            self.socket.after_render();
+        }
+        if let Some(frame) = frame {
+            send_text(&*self.out, frame).await;
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+fn cids_of(payload: &str) -> Vec<u32> {
+    #[derive(Deserialize)]
+    struct Cids {
+        #[serde(default)]
+        cids: Vec<u32>,
+    }
+    serde_json::from_str::<Cids>(payload)
+        .map(|cids| cids.cids)
+        .unwrap_or_default()
+}

@@ -1,0 +1,151 @@
+//! The upload side of a view's task: entries selected in form events, the `allow_upload`
+//! preflight, progress, and the `lvu:` channels' registrations, finished files and timeouts.
+
+use std::time::Duration;
+
+use liveview_upload::{AllowUploadRequest, EntryError, ProgressRequest, UploadError, UploadedFile};
+use tokio::sync::oneshot;
+
+use super::message::Queued;
+use super::upload_channel::{Registration, UploadSlot};
+use super::view_task::{Crash, Flow, ViewTask};
+use crate::event::ClientEvent;
+use crate::protocol::payload;
+use crate::token::UploadTokens;
+use crate::untrusted::Untrusted;
+use crate::view::LiveView;
+
+impl<V: LiveView> ViewTask<V> {
+    /// Registers the upload entries a form event lists (`uploads` in its payload).
+    pub(super) fn put_event_entries(&mut self, event: &ClientEvent) {
+        for (upload_ref, entries) in &event.uploads {
+            let uploads = self.socket.uploads_mut();
+            if let Some(config) = uploads.by_ref_mut(upload_ref) {
+                let replaced = config.put_entries(entries);
+                uploads
+                    .cancelled
+                    .extend(replaced.into_iter().map(|entry| entry.entry_ref));
+                self.socket.mark_changed();
+            }
+        }
+    }
+
+    pub(super) async fn on_allow_upload(
+        &mut self,
+        msg_ref: Option<String>,
+        payload: Queued,
+    ) -> Result<Flow, Crash> {
+        let request: AllowUploadRequest = match serde_json::from_str(payload.get()) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "malformed allow_upload");
+                return self
+                    .refuse(msg_ref.as_deref(), "malformed allow_upload")
+                    .await;
+            }
+        };
+        drop(payload);
+        let tokens = UploadTokens(&self.shared.signer);
+        let id = self.socket.id().to_owned();
+        let Some(config) = self.socket.uploads_mut().by_ref_mut(&request.upload_ref) else {
+            return self.refuse(msg_ref.as_deref(), "unknown upload").await;
+        };
+        let preflight = config.preflight(&request.entries, &tokens, &id, request.cid);
+        self.socket.mark_changed();
+        // The preflight's members go into the reply next to "diff".
+        let members = payload::members_of(&preflight);
+        self.finish_turn(msg_ref, Some(members)).await
+    }
+
+    pub(super) async fn on_progress(
+        &mut self,
+        msg_ref: Option<String>,
+        payload: Queued,
+    ) -> Result<Flow, Crash> {
+        let request = match serde_json::from_str::<ProgressRequest>(payload.get()) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "malformed progress");
+                return self.refuse(msg_ref.as_deref(), "malformed progress").await;
+            }
+        };
+        drop(payload);
+        if let Some(config) = self.socket.uploads_mut().by_ref_mut(&request.upload_ref) {
+            if let Err(error) = config.apply_progress(&request.entry_ref, &request.progress) {
+                tracing::debug!(error = %Untrusted(&error.to_string()), "progress for an unknown entry");
+            }
+            self.socket.mark_changed();
+        }
+        self.finish_turn(msg_ref, None).await
+    }
+
+    pub(super) fn on_register_upload(
+        &mut self,
+        config_ref: String,
+        entry_ref: String,
+        reply: oneshot::Sender<Registration>,
+    ) -> Result<Flow, Crash> {
+        let result = match self.socket.uploads_mut().by_ref_mut(&config_ref) {
+            Some(config) => {
+                let timeout = Duration::from_millis(config.options().chunk_timeout);
+                config.register_upload(&entry_ref).map(|writer| {
+                    let slot = UploadSlot::new(writer, timeout);
+                    self.upload_slots.insert(entry_ref.clone(), slot.clone());
+                    slot
+                })
+            }
+            None => Err(UploadError::Disallowed(entry_ref)),
+        };
+        let _ = reply.send(result);
+        Ok(Flow::Continue)
+    }
+
+    pub(super) async fn on_upload_done(
+        &mut self,
+        config_ref: String,
+        entry_ref: String,
+        file: UploadedFile,
+    ) -> Result<Flow, Crash> {
+        if let Some(config) = self.socket.uploads_mut().by_ref_mut(&config_ref) {
+            // A cancelled entry's file is deleted by `attach_file`'s error path.
+            if config.attach_file(&entry_ref, file).is_ok() {
+                self.socket.mark_changed();
+            }
+        }
+        self.finish_turn(None, None).await
+    }
+
+    pub(super) async fn on_upload_timed_out(
+        &mut self,
+        config_ref: String,
+        entry_ref: String,
+    ) -> Result<Flow, Crash> {
+        self.upload_slots.remove(&entry_ref);
+        if let Some(config) = self.socket.uploads_mut().by_ref_mut(&config_ref) {
+            if config
+                .put_entry_error(&entry_ref, EntryError::ChunkTimeout)
+                .is_ok()
+            {
+                self.socket.mark_changed();
+            }
+        }
+        self.finish_turn(None, None).await
+    }
+
+    /// Stops the upload channels of entries cancelled in the last callback: their partial
+    /// files are closed and deleted now, not when the channel goes.
+    pub(super) fn stop_cancelled_uploads(&mut self) {
+        for entry_ref in self.socket.take_cancelled_uploads() {
+            if let Some(slot) = self.upload_slots.remove(&entry_ref) {
+                slot.cancel();
+            }
+        }
+    }
+
+    /// Stops every upload still in flight (the view ends).
+    pub(super) fn cancel_uploads(&mut self) {
+        for (_, slot) in self.upload_slots.drain() {
+            slot.cancel();
+        }
+    }
+}
