@@ -2,6 +2,9 @@
 //! renders new numbers and pushes a `point` event (`push_event`) to the `Sparkline` client
 //! hook (`js/hooks.js`). The timer ends with the view; `shutdown` counts the views that ended,
 //! and [`Stats`] counts the live timers, so a test can prove no timer outlives its view.
+//!
+//! The load is pseudo-random: seeded from the view id, or from [`Dashboard::with_seed`] for
+//! tests. Two ticks may draw the same load, and then the slot is (rightly) not sent.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use serde::Serialize;
 pub struct Dashboard {
     interval: Duration,
     stats: Arc<Stats>,
+    seed: Option<u64>,
 }
 
 /// Counters shared by every dashboard of one server.
@@ -41,7 +45,15 @@ impl Dashboard {
         Self {
             interval,
             stats: Arc::default(),
+            seed: None,
         }
+    }
+
+    /// Every view draws its numbers from `seed` (instead of a seed taken from its random id),
+    /// so a run can be repeated exactly.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
     }
 
     /// The shared counters.
@@ -100,7 +112,9 @@ impl LiveView for Dashboard {
 
     async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
         socket.page_title("Dashboard");
-        let seed = socket.id().bytes().map(u64::from).sum::<u64>();
+        let seed = self
+            .seed
+            .unwrap_or_else(|| socket.id().bytes().map(u64::from).sum::<u64>());
         socket.assign(|state| {
             state.seed = seed;
             state.load = 50;

@@ -7,7 +7,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("/counter", "Counter: phx-click buttons"),
     (
         "/rtcounter",
-        "Shared counter: subscribe and broadcast across tabs",
+        "Shared counter: subscribe and broadcast across tabs and nodes",
     ),
     ("/hello-toggle", "Hello toggle: the smallest view"),
     (
@@ -38,7 +38,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "/chat",
-        "Chat: temp_assign and a phx-update=\"append\" container",
+        "Chat: temp_assign, phx-update=\"append\", who is online and typing (presence)",
     ),
     ("/table", "Table: 100 keyed rows, one changes per click"),
     (

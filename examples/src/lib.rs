@@ -3,6 +3,10 @@
 //! Each module is one example; [`app`] builds the endpoint so tests can drive it without a
 //! socket. Together they exercise the whole [`Socket`](liveview_core::Socket) API (the
 //! LiveViewJS `LiveViewSocket`) and every [`LiveView`](liveview_core::LiveView) callback.
+//!
+//! A [`Node`] is what one server process shares with the others: the pub/sub backend (Redis
+//! when several nodes run, see the binary) and presence on it. [`app`] uses an in-process
+//! one; [`app_with`] takes the node the binary built.
 
 pub mod autocomplete;
 pub mod cards;
@@ -12,6 +16,7 @@ pub mod counter;
 pub mod dashboard;
 pub mod external_upload;
 pub mod feed;
+pub mod health;
 pub mod hello;
 pub mod index;
 pub mod nav;
@@ -24,14 +29,52 @@ pub mod table;
 pub mod upload;
 pub mod volume;
 
+use std::fmt;
 use std::sync::Arc;
 
+use liveview_core::pubsub::{LocalPubSub, Presence, PubSub};
 use liveview_core::{html, BuildError, Endpoint, Flash, Rendered, Router};
 
-/// The router of every example.
+/// What one server process shares with the other nodes: the pub/sub backend and presence.
+#[derive(Clone)]
+pub struct Node {
+    /// The endpoint's backend (Redis when several nodes share it).
+    pub pubsub: Arc<dyn PubSub>,
+    /// Presence on that backend, named after this node.
+    pub presence: Presence,
+}
+
+impl Node {
+    /// A node on `pubsub`, named `name` in presence (unique among the nodes).
+    pub fn new(name: &str, pubsub: Arc<dyn PubSub>) -> Self {
+        let presence = Presence::builder(pubsub.clone()).node_name(name).build();
+        Self { pubsub, presence }
+    }
+
+    /// A node on its own: in-process pub/sub, a random name.
+    pub fn local() -> Self {
+        Self::new(&random_name(), Arc::new(LocalPubSub::new()))
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("presence", &self.presence)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router of every example, on a node of its own (in-process pub/sub).
 pub fn router() -> Router {
+    router_with(&Node::local())
+}
+
+/// The router of every example on `node`.
+pub fn router_with(node: &Node) -> Router {
     Router::new()
         .live("/", index::Index)
+        .live("/healthz", health::Health::new(node.pubsub.clone()))
         .live("/counter", counter::Counter)
         .live("/rtcounter", rtcounter::RtCounter::default())
         .live("/hello-toggle", hello::HelloToggle)
@@ -44,7 +87,7 @@ pub fn router() -> Router {
         .live("/paginate", paginate::Paginate)
         .live("/nav/:page", nav::Nav)
         .live("/nav-landing", nav::Landing)
-        .live("/chat", chat::Chat::default())
+        .live("/chat", chat::Chat::new(node.presence.clone()))
         .live("/table", table::Table)
         // Its own live session: pages of the default one cannot mount it over their socket
         // (live navigation to it loads the page over HTTP).
@@ -64,9 +107,29 @@ pub fn router() -> Router {
         .live("/feed", feed::Feed)
 }
 
-/// The endpoint of every example, signing with `secret` (or a random development key).
+/// The endpoint of every example, signing with `secret` (or a random development key), on a
+/// node of its own (in-process pub/sub).
 pub fn app(secret: Option<&[u8]>) -> Result<Arc<Endpoint>, BuildError> {
-    endpoint(router(), secret)
+    app_with(secret, &Node::local())
+}
+
+/// The endpoint of every example on `node` (its pub/sub backend and presence), signing with
+/// `secret` (or a random development key, which only works with one node).
+pub fn app_with(secret: Option<&[u8]>, node: &Node) -> Result<Arc<Endpoint>, BuildError> {
+    let builder = Endpoint::builder(router_with(node)).pubsub(node.pubsub.clone());
+    match secret {
+        Some(secret) => builder.secret_key(secret),
+        None => builder.random_secret_key(),
+    }
+    .build()
+}
+
+/// A random name (16 hex digits), for nodes and message ids.
+pub fn random_name() -> String {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new()
+        .hash_one((std::process::id(), std::time::SystemTime::now()));
+    format!("{random:016x}")
 }
 
 /// An endpoint serving `router` (tests mount examples configured for them).

@@ -16,6 +16,7 @@ const MESSAGES: u64 = 10_000;
 async fn ten_thousand_messages_leave_the_view_holding_nothing() {
     let chat = Chat::default();
     let stats = chat.stats();
+    let node = chat.node().to_owned();
     // 10,000 messages as fast as the server answers: above the default flood limit.
     let mut config = Config::default();
     config.max_messages_per_second = 1_000_000;
@@ -39,8 +40,7 @@ async fn ten_thousand_messages_leave_the_view_holding_nothing() {
             !reply.to_string().contains("message "),
             "the reply carries no message: {reply}"
         );
-        let row =
-            json!({"0": {"k": {"0": {"0": format!("msg-{n}"), "1": "ann", "2": text}, "kc": 1}}});
+        let row = json!({"0": {"k": {"0": {"0": format!("msg-{node}-{n}"), "1": "ann", "2": text}, "kc": 1}}});
         // The sender's own view and another tab's view both get exactly the new row.
         for view in [&mut sender, &mut watcher] {
             let (event, diff) = view.pushed().await;

@@ -40,6 +40,11 @@ export async function launch() {
  * errors.
  */
 export async function openLiveView(browser, path) {
+  return openLiveViewAt(browser, BASE_URL, path);
+}
+
+/** Like openLiveView, on the server at `baseUrl` (a node of several). */
+export async function openLiveViewAt(browser, baseUrl, path) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
@@ -52,7 +57,7 @@ export async function openLiveView(browser, path) {
     problems.push(`console error: ${msg.text()}${where ? ` (${where})` : ""}`);
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  const response = await page.goto(`${BASE_URL}${path}`);
+  const response = await page.goto(`${baseUrl}${path}`);
   assert.ok(response, `no response for ${path}`);
   assert.equal(response.status(), 200, `GET ${path}`);
   await page.waitForSelector("[data-phx-main].phx-connected");

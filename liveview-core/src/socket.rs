@@ -227,8 +227,64 @@ impl<V: LiveView> Socket<V> {
         let (Some(pubsub), Some(infos)) = (&self.pubsub, &self.infos) else {
             return Ok(());
         };
-        let mut subscription = pubsub.subscribe(topic).await?;
+        let subscription = pubsub.subscribe(topic).await?;
         let infos = infos.clone();
+        self.forward_to(subscription, infos);
+        Ok(())
+    }
+
+    /// Hands the messages of a subscription made elsewhere to `handle_info`, decoded from
+    /// JSON into `V::Info` like [`Socket::subscribe`]'s, until the view ends (the
+    /// subscription is dropped with it). For subscriptions that are not on the endpoint's
+    /// backend, such as the node-local diffs of
+    /// [`Presence::subscribe`](liveview_pubsub::Presence::subscribe). During the HTTP render
+    /// the subscription is dropped at once.
+    ///
+    /// ```
+    /// # use liveview_core::{html, LiveView, Meta, Params, Rendered, Session, Socket, ViewResult};
+    /// use liveview_core::pubsub::{Presence, PresenceDiff};
+    ///
+    /// struct Room {
+    ///     presence: Presence,
+    /// }
+    ///
+    /// impl LiveView for Room {
+    ///     type State = ();
+    ///     type Event = ();
+    ///     type Info = PresenceDiff;
+    ///
+    ///     async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
+    ///         if socket.connected() {
+    ///             let diffs = self.presence.subscribe("room").await?;
+    ///             socket.forward(diffs);
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn handle_info(&self, socket: &mut Socket<Self>, diff: PresenceDiff) -> ViewResult {
+    ///         // Update the list shown.
+    /// #       let _ = (socket, diff);
+    ///         Ok(())
+    ///     }
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! {} }
+    /// }
+    /// ```
+    pub fn forward(&mut self, subscription: liveview_pubsub::Subscription)
+    where
+        V::Info: DeserializeOwned,
+    {
+        if let Some(infos) = self.infos.clone() {
+            self.forward_to(subscription, infos);
+        }
+    }
+
+    fn forward_to(
+        &mut self,
+        mut subscription: liveview_pubsub::Subscription,
+        infos: InfoSender<V::Info>,
+    ) where
+        V::Info: DeserializeOwned,
+    {
         let task = tokio::spawn(async move {
             while let Some(message) = subscription.recv().await {
                 match serde_json::from_slice::<V::Info>(&message) {
@@ -246,7 +302,6 @@ impl<V: LiveView> Socket<V> {
             }
         });
         self.tasks.push(task.abort_handle());
-        Ok(())
     }
 
     /// Publishes `message` as JSON on `topic` through the endpoint's pub/sub backend (to every

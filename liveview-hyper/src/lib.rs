@@ -34,9 +34,17 @@
 //! | `GET /assets/<file>` | a file from the assets directory, if one is set |
 //! | `GET <a routed path>` | the page, rendered by the view (`connected` is false) |
 //! | anything else | 404 |
+//!
+//! # Deploying
+//!
+//! Secret key, Redis, several nodes behind a load balancer, reverse proxies, graceful
+//! shutdown and health checks: see [`deployment`].
 
 mod service;
 mod websocket;
+
+#[doc = include_str!("docs/deployment.md")]
+pub mod deployment {}
 
 pub use service::{
     serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,

@@ -20,6 +20,14 @@
 //!   multiplexed connection carries `PUBLISH`. Reconnects with backoff and
 //!   resubscribes.
 //!
+//! # Presence
+//!
+//! [`Presence`] tracks who is on a topic (a key such as a user id, with metadata) across
+//! every node sharing a backend, built on the [`PubSub`] trait alone: it works the same on
+//! [`LocalPubSub`] and on Redis. Each node delivers join/leave [`PresenceDiff`]s to its own
+//! subscribers; a user with several entries (tabs) is one key of a [`PresenceList`]; the
+//! entries of a node that stops sending heartbeats expire after a TTL.
+//!
 //! # Delivery and back-pressure
 //!
 //! Delivery is at-most-once and ordered per publisher and topic. Each
@@ -67,7 +75,7 @@
 //! |---------|---------|---------|
 //! | `redis` | off     | [`RedisPubSub`], the multi-node backend (uses the `redis` crate with Tokio; needs Rust 1.88) |
 //!
-//! Without features the crate only depends on `tokio` (`sync`, `time`),
+//! Without features the crate only depends on `tokio` (`sync`, `time`, `rt`),
 //! `bytes`, `serde`, `serde_json`, `thiserror` and `tracing`.
 //!
 #![cfg_attr(feature = "redis", doc = "[`RedisPubSub`]: crate::RedisPubSub")]
@@ -83,12 +91,17 @@ use serde::Serialize;
 
 mod error;
 mod local;
+mod presence;
 #[cfg(feature = "redis")]
 mod redis_backend;
 mod subscription;
 
 pub use error::{Error, Result};
 pub use local::{LocalPubSub, WeakLocalPubSub, DEFAULT_CAPACITY};
+pub use presence::{
+    Presence, PresenceBuilder, PresenceChanges, PresenceDiff, PresenceEntry, PresenceList, Tracked,
+    DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_OUTBOX_CAPACITY, DEFAULT_PREFIX, DEFAULT_TTL,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_backend::{RedisPubSub, RedisPubSubBuilder};

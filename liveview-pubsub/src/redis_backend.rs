@@ -4,6 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,11 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_MIN_BACKOFF: Duration = Duration::from_millis(100);
 const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Capacity of the queue of (un)subscribe requests to the connection task.
+const COMMAND_QUEUE: usize = 1024;
+/// How often the connection task makes sure it unsubscribed every topic that lost its last
+/// local subscriber while the request queue was full.
+const RECONCILE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A [`PubSub`] backend shared by every node connected to the same Redis
 /// server: a message published on any node reaches the subscribers of every
@@ -33,6 +39,10 @@ const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(5);
 ///   first local subscription is created and `UNSUBSCRIBE`d when its last
 ///   local subscription is dropped; messages are fanned out locally by a
 ///   [`LocalPubSub`] (same bounded-queue policy, see [`Subscription`]).
+///   (Un)subscribe requests reach the connection's task through a bounded
+///   queue (1,024): `subscribe` waits for room; when the last subscription of
+///   a topic is dropped and the queue is full, the task finds the topic
+///   within a second and unsubscribes it.
 /// * One multiplexed connection (a Redis `ConnectionManager`, which
 ///   reconnects by itself) carries `PUBLISH`. A failed publish returns
 ///   [`Error::Redis`]; it is not retried.
@@ -81,7 +91,7 @@ pub struct RedisPubSub {
 struct Shared {
     local: LocalPubSub,
     publisher: ConnectionManager,
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::Sender<Command>,
     prefix: Box<str>,
 }
 
@@ -170,6 +180,7 @@ impl PubSub for RedisPubSub {
                     topic: topic.to_owned(),
                     ack: Some(ack),
                 })
+                .await
                 .map_err(|_| Error::Closed)?;
             done.await.map_err(|_| Error::Closed)??;
             Ok(subscription)
@@ -240,21 +251,29 @@ impl RedisPubSubBuilder {
         )
         .await?;
 
-        let (commands, receiver) = mpsc::unbounded_channel();
+        // Bounded: `subscribe` waits for room; a dropped last subscription (which cannot wait)
+        // flags a reconciliation instead when the queue is full.
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
         let hook_commands = commands.clone();
+        let reconcile = Arc::new(AtomicBool::new(false));
+        let hook_reconcile = reconcile.clone();
         let local = LocalPubSub::with_topic_hook(self.capacity, move |topic: &str| {
-            // Fails only when the task is gone, and then there is
-            // nothing left to unsubscribe.
-            let _ = hook_commands.send(Command {
+            let command = Command {
                 topic: topic.to_owned(),
                 ack: None,
-            });
+            };
+            // Closed only when the task is gone, and then there is nothing left to
+            // unsubscribe; full: the task reconciles within `RECONCILE_INTERVAL`.
+            if let Err(mpsc::error::TrySendError::Full(_)) = hook_commands.try_send(command) {
+                hook_reconcile.store(true, Ordering::Release);
+            }
         });
         let prefix: Box<str> = self.prefix.into();
         let task = ConnectionTask {
             client,
             registry: local.downgrade(),
             commands: receiver,
+            reconcile,
             prefix: prefix.clone(),
             connect_timeout: self.connect_timeout,
             response_timeout: self.response_timeout,
@@ -313,7 +332,9 @@ enum SessionEnd {
 struct ConnectionTask {
     client: Client,
     registry: WeakLocalPubSub,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands: mpsc::Receiver<Command>,
+    /// Set when a topic's unsubscribe request did not fit in the queue.
+    reconcile: Arc<AtomicBool>,
     prefix: Box<str>,
     connect_timeout: Duration,
     response_timeout: Duration,
@@ -417,8 +438,30 @@ impl ConnectionTask {
             }
         }
 
+        let mut reconcile = tokio::time::interval(RECONCILE_INTERVAL);
+        reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = reconcile.tick() => {
+                    if !self.reconcile.swap(false, Ordering::AcqRel) {
+                        continue;
+                    }
+                    // Some unsubscribe requests did not fit in the queue: unsubscribe every
+                    // topic that has no local subscriber any more.
+                    let topics: Vec<String> = subscribed.iter().cloned().collect();
+                    for topic in topics {
+                        match self.sync_topic(&mut sink, &mut subscribed, &topic).await {
+                            Ok(()) => {}
+                            Err(err) if is_connection_error(&err) => {
+                                tracing::warn!(%err, "redis pub/sub: connection lost");
+                                return SessionEnd::Disconnected;
+                            }
+                            Err(err) => {
+                                tracing::warn!(%err, topic, "redis pub/sub: UNSUBSCRIBE failed");
+                            }
+                        }
+                    }
+                }
                 message = stream.next() => {
                     let Some(message) = message else {
                         tracing::warn!("redis pub/sub: connection lost");

@@ -1,8 +1,10 @@
 //! Tests of `RedisPubSub` against a real Redis server.
 //!
-//! They need a running `redis-server` (6.2 or newer) at `REDIS_URL` (default
-//! `redis://127.0.0.1:6379`) and FAIL if it cannot be reached. Each test uses
-//! its own topic prefix, so tests can run in parallel against one server.
+//! They use the `redis-server` (6.2 or newer) at `REDIS_URL` (`cargo xtask test`
+//! starts one on a free port and sets it), or else start one of their own on a
+//! free port (`redis-server` must be installed), and FAIL if neither works. Each
+//! test uses its own topic prefix, so tests can run in parallel against one
+//! server.
 #![cfg(feature = "redis")]
 
 use std::time::Duration;
@@ -13,17 +15,9 @@ use redis::IntoConnectionInfo;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+mod support;
 
-fn unreachable(url: &str, err: &dyn std::fmt::Display) -> ! {
-    panic!(
-        "cannot connect to Redis at {url}: {err}\n\
-         The liveview-pubsub Redis tests need a running redis-server: start one \
-         (`redis-server --daemonize yes`) or point REDIS_URL at one."
-    )
-}
+use support::{redis_url, unreachable};
 
 /// A unique per-test prefix.
 fn prefix(test: &str) -> String {
@@ -405,4 +399,45 @@ async fn dropping_the_node_closes_subscriptions() {
     assert_eq!(end, None);
     // The background task exits and closes the pub/sub connection.
     wait_numsub(&mut admin, &channel, 0).await;
+}
+
+#[tokio::test]
+async fn topics_dropped_faster_than_the_request_queue_drains_are_still_unsubscribed() {
+    let prefix = prefix("reconcile");
+    let mut admin = admin().await;
+    let node = node(&prefix).await;
+    // More topics than the (un)subscribe queue holds (1,024).
+    let mut subs = Vec::new();
+    for i in 0..1500 {
+        subs.push(node.subscribe(&format!("t{i}")).await.unwrap());
+    }
+    assert_eq!(numsub(&mut admin, &format!("{prefix}t1499")).await, 1);
+    // Dropped in one go: the connection task cannot run in between (single-threaded test
+    // runtime), so the queue fills and the rest is left to its reconciliation.
+    drop(subs);
+    assert_eq!(node.topic_count(), 0);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("CHANNELS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        if channels.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still subscribed to {} channels",
+            channels.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Subscribing again after all that works.
+    let mut again = node.subscribe("t7").await.unwrap();
+    node.publish("t7", Bytes::from_static(b"back"))
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut again).await, &b"back"[..]);
 }

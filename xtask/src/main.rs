@@ -17,24 +17,39 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+mod services;
+
+use services::{ensure_tools, hold_default_redis_port, RedisServer, CHROMIUM, REDIS_SERVER};
+
 const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
   assets   install the npm packages of js/ if needed (npm ci) and bundle
            js/app.js into js/dist/app.js (esbuild)
-  run      assets, then `cargo run --release -p examples` (args after the
-           task are passed to the server; PORT overrides 4000)
+  run [--nodes N]
+           assets, then `cargo run --release -p examples` (args after the
+           task are passed to the server; PORT overrides 4000). With
+           `--nodes N` (N > 1): starts a redis-server of its own on a free
+           port and N example servers sharing it (REDIS_URL, one SECRET_KEY)
+           on ports PORT, PORT+1, ...; ctrl-c stops them all
   e2e      assets, build the example server, start it on a free port and
-           run the browser tests js/e2e/*.test.mjs against it (needs
-           chromium; CHROMIUM overrides /usr/bin/chromium)
-  test     assets, `cargo test --workspace`, the oracle tests
-           (js/oracle/test/*.test.js), the Redis pub/sub tests (needs
-           redis-server on 127.0.0.1:6379), then e2e
+           run the browser tests js/e2e/*.test.mjs against it; then start a
+           redis-server and two servers sharing it and run
+           js/e2e/nodes/*.test.mjs (needs chromium and redis-server;
+           CHROMIUM overrides the chromium on PATH)
+  test     checks chromium and redis-server (installs them with apt-get when
+           root on Debian, else stops with the command to run), starts a
+           redis-server on a free port (REDIS_URL) and holds 127.0.0.1:6379
+           with a decoy; then assets, `cargo test --workspace` (with the
+           Redis backend and its tests), the oracle tests
+           (js/oracle/test/*.test.js), the multi-node tests (examples/tests/
+           nodes.rs), then e2e; stops redis-server at the end, also on failure
   fuzz-diff [--cases N]
            the property-based diff conformance test with N cases
   lint     `cargo fmt --all -- --check` and
-           `cargo clippy --workspace --all-targets -- -D warnings`
+           `cargo clippy --workspace --all-targets -- -D warnings` (also with
+           the Redis backend and the multi-node tests)
   bench    load benchmark: our server, LiveViewJS 0.8.1 (js/bench) and a bare
            WebSocket echo server driven by xtask/loadgen; prints the table and
            writes target/bench/results.{md,json}; then the criterion benches
@@ -53,7 +68,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "assets" => assets(),
         "run" => run(&rest),
-        "e2e" => assets().and_then(|()| e2e()),
+        "e2e" => e2e_task(),
         "test" => test(),
         "lint" => lint(),
         "fuzz-diff" => fuzz_diff(&rest),
@@ -205,6 +220,20 @@ fn test_files(dir: &str, suffix: &str) -> Result<Vec<String>> {
 // ---------------------------------------------------------------- run
 
 fn run(args: &[String]) -> Result<()> {
+    if let Some(index) = args.iter().position(|arg| arg == "--nodes") {
+        let nodes = args.get(index + 1).and_then(|n| n.parse::<u16>().ok());
+        let Some(nodes) = nodes.filter(|n| *n >= 1) else {
+            return fail("usage: cargo xtask run --nodes N (N >= 1)");
+        };
+        if nodes > 1 {
+            let mut rest = args.to_vec();
+            rest.drain(index..index + 2);
+            return run_nodes(nodes, &rest);
+        }
+        let mut rest = args.to_vec();
+        rest.drain(index..index + 2);
+        return run(&rest);
+    }
     assets()?;
     let mut cmd = cargo();
     cmd.args(["run", "--release", "-p", "examples"]);
@@ -214,20 +243,154 @@ fn run(args: &[String]) -> Result<()> {
     run_checked(&mut cmd)
 }
 
+/// `cargo xtask run --nodes N`: a redis-server of our own and N example servers (release)
+/// sharing it, on ports PORT, PORT+1, ... (PORT defaults to 4000), with one `SECRET_KEY` (the
+/// environment's, or a random one) so a page rendered by one node joins on any other. Runs
+/// until ctrl-c or until a server exits; everything is stopped on the way out.
+fn run_nodes(nodes: u16, args: &[String]) -> Result<()> {
+    ensure_tools(&[REDIS_SERVER])?;
+    assets()?;
+    let bins = build_release_binaries(&["examples"])?;
+    let Some(exe) = bins.iter().find(|bin| {
+        bin.file_name()
+            .is_some_and(|name| name == "liveview-examples")
+    }) else {
+        return fail("the release build produced no `liveview-examples` binary");
+    };
+    let base_port: u16 = match env::var("PORT") {
+        Ok(port) => match port.parse() {
+            Ok(port) => port,
+            Err(_) => return fail(format!("PORT={port} is not a port number")),
+        },
+        Err(_) => 4000,
+    };
+    let redis = RedisServer::start()?;
+    eprintln!("redis-server at {} (stopped with the nodes)", redis.url());
+    let secret = match env::var("SECRET_KEY") {
+        Ok(secret) => secret,
+        Err(_) => random_hex(32)?,
+    };
+    let mut servers = Vec::new();
+    for node in 0..nodes {
+        let port = base_port
+            .checked_add(node)
+            .ok_or_else(|| TaskError(format!("no port {base_port} + {node}")))?;
+        let label = format!("node {}", node_name(node));
+        let server = Server::start_with(
+            exe,
+            &label,
+            &[
+                ("PORT", port.to_string()),
+                ("REDIS_URL", redis.url()),
+                ("SECRET_KEY", secret.clone()),
+                ("NODE_NAME", node_name(node)),
+            ],
+            args,
+        )?;
+        servers.push(server);
+    }
+    eprintln!(
+        "\n{nodes} nodes sharing {} (ctrl-c stops them):",
+        redis.url()
+    );
+    for (node, server) in servers.iter().enumerate() {
+        eprintln!("  {}: {}", node_name(node as u16), server.base_url);
+    }
+    loop {
+        for server in &mut servers {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                if status.success() {
+                    // Stopped by ctrl-c (or SIGTERM): the others are stopped on the way out.
+                    eprintln!(
+                        "{} stopped; stopping the other nodes and redis-server",
+                        server.label
+                    );
+                    return Ok(());
+                }
+                return fail(format!("{} exited ({status})", server.label));
+            }
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `a`, `b`, ... `z`, then `node26`, ...
+fn node_name(node: u16) -> String {
+    match u8::try_from(node) {
+        Ok(n) if n < 26 => char::from(b'a' + n).to_string(),
+        _ => format!("node{node}"),
+    }
+}
+
+/// `bytes` random bytes from the OS, hex-encoded.
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut random| io::Read::read_exact(&mut random, &mut buf))
+        .map_err(|err| TaskError(format!("cannot read /dev/urandom: {err}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 // ---------------------------------------------------------------- e2e
 
-fn e2e() -> Result<()> {
+/// `cargo xtask e2e`: the browser tests, with a redis-server of their own for the
+/// multi-node ones.
+fn e2e_task() -> Result<()> {
+    ensure_tools(&[CHROMIUM, REDIS_SERVER])?;
+    assets()?;
+    let redis = RedisServer::start()?;
+    e2e(&redis.url())
+    // `redis` is dropped here, which stops it, also when a test failed.
+}
+
+/// The browser tests: js/e2e/*.test.mjs against one example server (in-process pub/sub),
+/// then js/e2e/nodes/*.test.mjs against two servers sharing the Redis at `redis_url`.
+fn e2e(redis_url: &str) -> Result<()> {
     let exe = build_example_server()?;
-    let server = Server::start(&exe)?;
-    eprintln!("example server at {}", server.base_url);
+    let chromium = CHROMIUM
+        .path()
+        .ok_or_else(|| TaskError("chromium is not installed".into()))?;
+    {
+        let server = Server::start_with(&exe, "server", &[("PORT", "0".into())], &[])?;
+        eprintln!("example server at {}", server.base_url);
+        run_checked(
+            Command::new("node")
+                .arg("--test")
+                .args(test_files("js/e2e", ".test.mjs")?)
+                .env("BASE_URL", &server.base_url)
+                .env("CHROMIUM", &chromium)
+                .current_dir(project_root()),
+        )?;
+        // `server` is dropped here, which stops it, also when node failed.
+    }
+    let secret = random_hex(32)?;
+    let mut urls = Vec::new();
+    let mut servers = Vec::new();
+    for node in ["a", "b"] {
+        let server = Server::start_with(
+            &exe,
+            &format!("node {node}"),
+            &[
+                ("PORT", "0".into()),
+                ("REDIS_URL", redis_url.to_owned()),
+                ("SECRET_KEY", secret.clone()),
+                ("NODE_NAME", node.to_owned()),
+            ],
+            &[],
+        )?;
+        urls.push(server.base_url.clone());
+        servers.push(server);
+    }
+    eprintln!("two nodes sharing {redis_url}: {}", urls.join(" "));
     run_checked(
         Command::new("node")
             .arg("--test")
-            .args(test_files("js/e2e", ".test.mjs")?)
-            .env("BASE_URL", &server.base_url)
+            .args(test_files("js/e2e/nodes", ".test.mjs")?)
+            .env("BASE_URL_A", &urls[0])
+            .env("BASE_URL_B", &urls[1])
+            .env("CHROMIUM", &chromium)
             .current_dir(project_root()),
     )
-    // `server` is dropped here, which stops it, also when node failed.
 }
 
 /// Builds the `examples` package (debug) and returns the path of its binary.
@@ -307,32 +470,49 @@ fn json_string_field(line: &str, key: &str) -> Option<String> {
     }
 }
 
-/// The running example server; stopped when dropped.
+/// A running example server; stopped when dropped.
 #[derive(Debug)]
 struct Server {
     child: Child,
     base_url: String,
+    /// How its output lines are prefixed (`server`, `node a`).
+    label: String,
 }
 
 impl Server {
-    /// Starts `exe` with `PORT=0` and waits for its `listening on <url>` line.
-    fn start(exe: &Path) -> Result<Server> {
+    /// Starts `exe args` with the environment variables `envs` (`PORT` among them) and waits
+    /// for its `listening on <url>` line. Its output is echoed prefixed with `[label]`.
+    fn start_with(
+        exe: &Path,
+        label: &str,
+        envs: &[(&str, String)],
+        args: &[String],
+    ) -> Result<Server> {
         let mut cmd = Command::new(exe);
-        cmd.env("PORT", "0")
+        cmd.args(args)
+            .envs(envs.iter().map(|(key, value)| (*key, value.as_str())))
             .current_dir(project_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
-        eprintln!("$ PORT=0 {}", describe(&cmd));
+        let shown: Vec<String> = envs
+            .iter()
+            .map(|(key, value)| match *key {
+                "SECRET_KEY" => format!("{key}=…"),
+                _ => format!("{key}={value}"),
+            })
+            .collect();
+        eprintln!("$ {} {}", shown.join(" "), describe(&cmd));
         let mut child = cmd.spawn().map_err(|err| spawn_error(&cmd, err))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (found, listening) = mpsc::channel();
+        let prefix = format!("[{label}]");
         // Keeps draining (and echoing) the server's output so it never blocks
         // on a full pipe.
         thread::spawn(move || {
             let mut found = Some(found);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                eprintln!("[server] {line}");
+                eprintln!("{prefix} {line}");
                 if let Some(url) = listening_url(&line) {
                     if let Some(found) = found.take() {
                         let _ = found.send(url);
@@ -343,6 +523,7 @@ impl Server {
         let mut server = Server {
             child,
             base_url: String::new(),
+            label: label.to_owned(),
         };
         match listening.recv_timeout(SERVER_START_TIMEOUT) {
             Ok(url) => {
@@ -350,13 +531,13 @@ impl Server {
                 Ok(server)
             }
             Err(mpsc::RecvTimeoutError::Timeout) => fail(format!(
-                "the example server printed no `listening on http://...` line within {}s",
+                "{label} printed no `listening on http://...` line within {}s",
                 SERVER_START_TIMEOUT.as_secs()
             )),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = server.child.wait().map(|s| s.to_string());
                 fail(format!(
-                    "the example server closed its stdout before printing `listening on http://...` ({})",
+                    "{label} closed its stdout before printing `listening on http://...` ({})",
                     status.unwrap_or_else(|err| err.to_string())
                 ))
             }
@@ -386,16 +567,32 @@ fn listening_url(line: &str) -> Option<String> {
 // ---------------------------------------------------------------- test
 
 fn test() -> Result<()> {
+    // Stop at once (before the long build) if a program is missing and cannot be installed.
+    ensure_tools(&[REDIS_SERVER, CHROMIUM])?;
+    // Nothing may depend on the default Redis port: hold it (unless something else does).
+    let _decoy = hold_default_redis_port();
+    let redis = RedisServer::start()?;
+    let redis_url = redis.url();
+    eprintln!("redis-server for the tests at {redis_url} (stopped at the end)");
     let root = project_root();
-    type Step = (&'static str, Box<dyn Fn() -> Result<()>>);
-    let steps: Vec<Step> = vec![
-        ("assets", Box::new(assets)),
+    type Step<'a> = (String, Box<dyn Fn() -> Result<()> + 'a>);
+    let steps: Vec<Step<'_>> = vec![
+        ("assets".into(), Box::new(assets)),
         (
-            "cargo test --workspace",
-            Box::new(|| run_checked(cargo().args(["test", "--workspace"]))),
+            format!(
+                "REDIS_URL={redis_url} cargo test --workspace --features liveview-pubsub/redis \
+                 (the Redis tests use REDIS_URL; 127.0.0.1:6379 is not Redis)"
+            ),
+            Box::new(|| {
+                run_checked(
+                    cargo()
+                        .args(["test", "--workspace", "--features", "liveview-pubsub/redis"])
+                        .env("REDIS_URL", &redis_url),
+                )
+            }),
         ),
         (
-            "node --test js/oracle/test/*.test.js",
+            "node --test js/oracle/test/*.test.js".into(),
             Box::new(move || {
                 run_checked(
                     Command::new("node")
@@ -406,12 +603,18 @@ fn test() -> Result<()> {
             }),
         ),
         (
-            "cargo test -p liveview-pubsub --features redis (needs redis-server on 127.0.0.1:6379)",
+            "cargo test -p examples --features redis-tests --test nodes \
+             (server processes sharing a redis-server of each test's own)"
+                .into(),
             Box::new(|| {
-                run_checked(cargo().args(["test", "-p", "liveview-pubsub", "--features", "redis"]))
+                run_checked(
+                    cargo()
+                        .args(["test", "-p", "examples", "--features", "redis-tests"])
+                        .args(["--test", "nodes"]),
+                )
             }),
         ),
-        ("e2e", Box::new(e2e)),
+        ("e2e".into(), Box::new(|| e2e(&redis_url))),
     ];
     let count = steps.len();
     for (index, (name, step)) in steps.iter().enumerate() {
@@ -422,6 +625,7 @@ fn test() -> Result<()> {
     }
     eprintln!("\n==> xtask test: all {count} steps passed");
     Ok(())
+    // `redis` and the decoy are dropped here (and on every early return): both are stopped.
 }
 
 // ---------------------------------------------------------------- fuzz-diff
@@ -567,13 +771,24 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    // The Redis backend is behind a feature the workspace build does not enable.
+    // The Redis backend and the multi-node tests are behind features.
     run_checked(cargo().args([
         "clippy",
         "-p",
         "liveview-pubsub",
         "--all-targets",
         "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run_checked(cargo().args([
+        "clippy",
+        "-p",
+        "examples",
+        "--all-targets",
+        "--features",
+        "redis-tests",
         "--",
         "-D",
         "warnings",

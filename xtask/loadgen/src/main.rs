@@ -11,12 +11,15 @@
 //! loadgen ws    --server 127.0.0.1:4000 [--path /counter] [--conns 1] [--events 2000]
 //!               [--event inc] [--value '{"value":""}'] [--pid PID] [--sources N]
 //! loadgen http  --server 127.0.0.1:4000 [--path /counter] [--conns 2] [--secs 10] [--pid PID]
+//! loadgen fanout --sender 127.0.0.1:4000 --receivers 127.0.0.1:4001 [--path /rtcounter]
+//!               [--conns 1000] [--messages 50] [--event inc] [--setup N]
 //! loadgen probe --exe target/release/liveview-examples [--only deep-query,slowloris]
 //! ```
 //!
 //! Traffic only ever goes to 127.0.0.0/8: other addresses are refused.
 
 mod client;
+mod fanout;
 mod load;
 mod probe;
 mod procfs;
@@ -35,6 +38,9 @@ usage:
   loadgen ws    --server ADDR [--path /counter] [--conns 1] [--events 2000] [--event inc]
                 [--value JSON] [--pid PID] [--sources N] [--setup N]
   loadgen http  --server ADDR [--path /counter] [--conns 2] [--secs 10] [--pid PID]
+  loadgen fanout --sender ADDR --receivers ADDR [--path /rtcounter] [--conns 1000]
+                [--messages 50] [--event inc] [--setup N]
+                (cross-node delivery latency: two nodes sharing a pub/sub backend)
   loadgen probe --exe EXAMPLES_SERVER [--only attack,attack]   (the hardening probe)";
 
 fn main() -> ExitCode {
@@ -51,6 +57,7 @@ fn main() -> ExitCode {
         "suite" => suite_command(&options),
         "ws" => ws_command(&options),
         "http" => http_command(&options),
+        "fanout" => fanout_command(&options),
         "probe" => probe_command(&options),
         _ => {
             eprintln!("{USAGE}");
@@ -108,14 +115,19 @@ impl Options {
     }
 
     fn server(&self) -> Result<SocketAddr, String> {
-        let text = self.required("server")?;
+        self.address("server")
+    }
+
+    /// `--name 127.0.0.1:PORT` (or `http://...`): a loopback address.
+    fn address(&self, name: &str) -> Result<SocketAddr, String> {
+        let text = self.required(name)?;
         let text = text.trim_start_matches("http://").trim_end_matches('/');
         let address: SocketAddr = text
             .parse()
-            .map_err(|_| format!("--server: `{text}` is not IP:PORT"))?;
+            .map_err(|_| format!("--{name}: `{text}` is not IP:PORT"))?;
         match address {
             SocketAddr::V4(v4) if v4.ip().is_loopback() => Ok(address),
-            _ => Err(format!("--server {address}: only 127.0.0.0/8 is allowed")),
+            _ => Err(format!("--{name} {address}: only 127.0.0.0/8 is allowed")),
         }
     }
 }
@@ -184,6 +196,25 @@ fn ws_command(o: &Options) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     print_metrics(&runtime.block_on(load::run_ws(spec)));
+    Ok(())
+}
+
+fn fanout_command(o: &Options) -> Result<(), String> {
+    let conns = o.number("conns", 1000)?;
+    let spec = fanout::FanoutSpec {
+        sender: o.address("sender")?,
+        receivers: o.address("receivers")?,
+        path: o.get("path").unwrap_or("/rtcounter").to_owned(),
+        conns,
+        messages: o.number("messages", 50)?,
+        event: o.get("event").unwrap_or("inc").to_owned(),
+        setup_concurrency: o.number("setup", conns.min(64))?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    print_metrics(&runtime.block_on(fanout::run_fanout(spec))?);
     Ok(())
 }
 
