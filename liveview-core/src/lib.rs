@@ -62,6 +62,7 @@ pub mod protocol;
 mod router;
 mod runtime;
 mod socket;
+pub mod telemetry;
 mod token;
 mod untrusted;
 mod view;

@@ -285,6 +285,10 @@ fn default_max_connections() -> usize {
 /// The permit of one served connection, carried in its requests' extensions so that a
 /// LiveView socket keeps counting against [`ServeOptions::max_connections`] after its HTTP
 /// connection handed it over.
+/// The peer's address, carried in its requests' extensions (for the socket's span).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub(crate) std::net::SocketAddr);
+
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionPermit(#[allow(dead_code)] pub(crate) Arc<OwnedSemaphorePermit>);
 
@@ -334,7 +338,7 @@ pub async fn serve_with_options(
             _ = &mut signal => break,
             accepted = listener.accept() => accepted,
         };
-        let (stream, _) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) if is_transient(&error) => {
                 tracing::warn!(%error, "accept failed");
@@ -351,6 +355,7 @@ pub async fn serve_with_options(
         tokio::spawn(async move {
             let handler = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(permit.clone());
+                request.extensions_mut().insert(PeerAddr(peer));
                 let service = service.clone();
                 async move { Ok::<_, Infallible>(service.handle(request).await) }
             });

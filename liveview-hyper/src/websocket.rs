@@ -24,7 +24,8 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::service::{text, ConnectionPermit};
+use crate::service::{text, ConnectionPermit, PeerAddr};
+use tracing::Instrument;
 
 /// Validates the upgrade request and answers `101 Switching Protocols`; the socket is served
 /// in a task of its own once hyper hands it over.
@@ -60,7 +61,11 @@ pub(crate) fn upgrade<B>(
     let on_upgrade = hyper::upgrade::on(&mut request);
     // The socket keeps counting against the server's connection limit for its whole life.
     let permit = request.extensions_mut().remove::<ConnectionPermit>();
-    tokio::spawn(async move {
+    let span = match request.extensions().get::<PeerAddr>() {
+        Some(PeerAddr(peer)) => tracing::info_span!("socket", %peer),
+        None => tracing::info_span!("socket"),
+    };
+    let socket_task = async move {
         let _permit = permit;
         match on_upgrade.await {
             Ok(upgraded) => {
@@ -80,7 +85,8 @@ pub(crate) fn upgrade<B>(
             }
             Err(error) => tracing::debug!(%error, "websocket upgrade failed"),
         }
-    });
+    };
+    tokio::spawn(socket_task.instrument(span));
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();

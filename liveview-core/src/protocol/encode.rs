@@ -57,8 +57,10 @@ impl<'a> ChannelRef<'a> {
         self.reply(msg_ref, true, |out| out.extend_from_slice(b"{}"))
     }
 
-    /// An error reply whose response is `{"reason": reason}`.
-    pub fn error(&self, msg_ref: Option<&str>, reason: &str) -> String {
+    /// An error reply whose response is `{"reason": reason}` (counted in
+    /// [`telemetry::REFUSALS`](crate::telemetry::REFUSALS) by reason).
+    pub fn error(&self, msg_ref: Option<&str>, reason: &'static str) -> String {
+        crate::telemetry::refused(reason);
         self.reply(msg_ref, false, |out| {
             out.extend_from_slice(b"{\"reason\":");
             write_json_str(reason, out);

@@ -17,6 +17,7 @@ use super::shared::{Join, Shared};
 use super::transport::{send_text, Outbound, Transport};
 use super::upload_channel::UploadChannels;
 use crate::protocol::{ChannelRef, Frame, FrameError, Payload};
+use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
 use crate::view::Session;
 
@@ -46,6 +47,8 @@ pub struct Connection {
     rate: TokenBucket,
     /// Bytes of client payloads waiting in (or being handled from) this socket's mailboxes.
     queued: Arc<AtomicUsize>,
+    /// Counts the socket in `liveview_sockets` while it lives.
+    _alive: Alive,
 }
 
 /// A joined view, as the connection knows it.
@@ -67,15 +70,18 @@ impl Connection {
             rate,
             out: transport,
             queued: Arc::new(AtomicUsize::new(0)),
+            _alive: Alive::new(crate::telemetry::SOCKETS),
         }
     }
 
     /// Handles one text frame from the client. An `Err` means the socket must be closed.
     pub async fn handle_text(&mut self, text: &str) -> Result<(), ConnectionError> {
         if !self.rate.take() {
+            crate::telemetry::refused("rate limited");
             return Err(ConnectionError::RateLimited);
         }
-        let frame = Frame::decode_text(text)?;
+        let frame =
+            Frame::decode_text(text).inspect_err(|_| crate::telemetry::refused("protocol"))?;
         self.dispatch(frame).await;
         Ok(())
     }
@@ -83,9 +89,11 @@ impl Connection {
     /// Handles one binary frame from the client. An `Err` means the socket must be closed.
     pub async fn handle_binary(&mut self, data: Bytes) -> Result<(), ConnectionError> {
         if !self.rate.take() {
+            crate::telemetry::refused("rate limited");
             return Err(ConnectionError::RateLimited);
         }
-        let frame = Frame::decode_binary(data)?;
+        let frame =
+            Frame::decode_binary(data).inspect_err(|_| crate::telemetry::refused("protocol"))?;
         self.dispatch(frame).await;
         Ok(())
     }

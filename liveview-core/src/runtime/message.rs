@@ -33,6 +33,18 @@ pub(crate) enum ClientKind {
 }
 
 impl ClientKind {
+    /// The event name, for telemetry.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ClientKind::Event => "event",
+            ClientKind::LivePatch => "live_patch",
+            ClientKind::AllowUpload => "allow_upload",
+            ClientKind::Progress => "progress",
+            ClientKind::CidsWillDestroy => "cids_will_destroy",
+            ClientKind::CidsDestroyed => "cids_destroyed",
+        }
+    }
+
     /// The kind of a client event name; `None` for `phx_leave` and unknown events.
     pub(crate) fn of(event: &str) -> Option<Self> {
         Some(match event {
@@ -88,6 +100,17 @@ pub(crate) enum ChannelMsg {
 }
 
 impl ChannelMsg {
+    /// What kind of turn this is, for telemetry.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            ChannelMsg::Mount { .. } => "mount",
+            ChannelMsg::Client { kind, .. } => kind.name(),
+            ChannelMsg::Leave { .. } => "leave",
+            ChannelMsg::Shutdown => "shutdown",
+            _ => "upload",
+        }
+    }
+
     /// The ref of the client message this is, if any (to answer it when the view is gone).
     pub(crate) fn msg_ref(&self) -> Option<&str> {
         match self {

@@ -53,5 +53,6 @@ impl Transport for ChannelTransport {
 /// Sends a text frame; a transport fails only when its socket is closing, and then the frame
 /// has nowhere to go.
 pub(crate) async fn send_text(out: &dyn Transport, frame: String) {
+    crate::telemetry::sent(frame.len());
     let _ = out.send(Outbound::Text(frame)).await;
 }

@@ -204,6 +204,7 @@ impl Connection {
                 if let Err(error) = self.join_upload(&topic, &join_ref, &msg_ref, &payload) {
                     tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), error = %Untrusted(&error.to_string()), "upload join refused");
                     let channel = ChannelRef::new(Some(&join_ref), &topic);
+                    crate::telemetry::refused(error.reason());
                     let reply = error_value_reply(channel, msg_ref.as_deref(), &error.reply());
                     self.send(reply).await;
                 }
@@ -228,6 +229,7 @@ impl Connection {
                     self.uploads.channels.remove(&topic);
                     let error = UploadError::Disallowed(topic["lvu:".len()..].to_owned());
                     let channel = ChannelRef::new(Some(&channel_join_ref), &topic);
+                    crate::telemetry::refused(error.reason());
                     let reply =
                         error_value_reply(channel, chunk.msg_ref.as_deref(), &error.reply());
                     self.send(reply).await;
@@ -393,6 +395,7 @@ impl UploadTask {
 
     async fn refuse(&self, msg_ref: Option<&str>, error: &UploadError) {
         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "upload refused");
+        crate::telemetry::refused(error.reason());
         self.send(error_value_reply(self.channel(), msg_ref, &error.reply()))
             .await;
     }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 use liveview_diff::Rendered;
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::cell::{BoxFuture, Turns, ViewCell};
 use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
@@ -22,6 +23,7 @@ use crate::info::{InfoQueue, InfoSender, InfoWake};
 use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
 use crate::protocol::ChannelRef;
 use crate::socket::{Navigation as Requested, Socket};
+use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
@@ -59,6 +61,7 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         upload_slots: HashMap::new(),
         components,
         infos: infos.clone(),
+        _alive: Alive::new(crate::telemetry::VIEWS),
     };
     let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.len()));
     let wake: Weak<dyn InfoWake> = Arc::downgrade(&cell) as Weak<dyn InfoWake>;
@@ -100,6 +103,8 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     components: RefCell<Registry>,
+    /// Counts the view in `liveview_views` while it lives.
+    _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
     /// `send_info` that found it full ends the view.
     infos: Arc<InfoQueue<V::Info>>,
@@ -114,7 +119,12 @@ impl<V: LiveView> Drop for ViewTask<V> {
 
 impl<V: LiveView> Turns for ViewTask<V> {
     fn handle(&mut self, msg: ChannelMsg) -> BoxFuture<'_, bool> {
-        Box::pin(async move {
+        let kind = msg.kind_name();
+        crate::telemetry::turn(kind);
+        let span =
+            tracing::debug_span!("turn", view = %self.route, kind, event = tracing::field::Empty);
+        Box::pin(
+            async move {
             if let ChannelMsg::Mount {
                 msg_ref,
                 params,
@@ -129,15 +139,22 @@ impl<V: LiveView> Turns for ViewTask<V> {
             }
             let outcome = self.turn(msg).await;
             self.after_turn(outcome).await
-        })
+            }
+            .instrument(span),
+        )
     }
 
     fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
         let info = self.infos.pop()?;
-        Some(Box::pin(async move {
-            let outcome = self.on_info(info).await;
-            self.after_turn(outcome).await
-        }))
+        crate::telemetry::turn("info");
+        let span = tracing::debug_span!("turn", view = %self.route, kind = "info");
+        Some(Box::pin(
+            async move {
+                let outcome = self.on_info(info).await;
+                self.after_turn(outcome).await
+            }
+            .instrument(span),
+        ))
     }
 
     fn shut_down(&mut self) {
@@ -200,7 +217,7 @@ impl<V: LiveView> ViewTask<V> {
     pub(super) async fn refuse(
         &mut self,
         msg_ref: Option<&str>,
-        reason: &str,
+        reason: &'static str,
     ) -> Result<Flow, Crash> {
         let frame = self.channel().error(msg_ref, reason);
         send_text(&*self.out, frame).await;
@@ -335,6 +352,7 @@ impl<V: LiveView> ViewTask<V> {
             }
         };
         drop(payload);
+        tracing::Span::current().record("event", tracing::field::display(Untrusted(&event.name)));
         if let Some(cid) = event.cid {
             return self.on_component_event(msg_ref, cid, event).await;
         }
