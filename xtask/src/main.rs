@@ -50,6 +50,8 @@ tasks:
   lint     `cargo fmt --all -- --check` and
            `cargo clippy --workspace --all-targets -- -D warnings` (also with
            the Redis backend and the multi-node tests)
+  probe    [--only attack,attack]: the hardening probe (loadgen probe) against a
+           fresh release examples server per attack: what each attack costs it
   bench    load benchmark: our server, LiveViewJS 0.8.1 (js/bench) and a bare
            WebSocket echo server driven by xtask/loadgen; prints the table and
            writes target/bench/results.{md,json}; then the criterion benches
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         "fuzz-diff" => fuzz_diff(&rest),
         "fuzz" => fuzz(&rest),
         "bench" => bench(&rest),
+        "probe" => probe(&rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -801,6 +804,25 @@ fn lint() -> Result<()> {
 /// (`npm ci` in `js/bench`), runs `loadgen suite` with a raised open-file limit, then the
 /// criterion benches of `liveview-diff`. Dead renders are measured by loadgen's own
 /// keep-alive request loop (an equivalent of `wrk -t1 -c2`), so wrk is not needed.
+/// The hardening probe: attacks a fresh release examples server per attack (loopback only) and
+/// reports what each cost it (`loadgen probe`).
+fn probe(args: &[String]) -> Result<()> {
+    let bins = build_release_binaries(&["examples", "loadgen"])?;
+    let find = |name: &str| {
+        bins.iter()
+            .find(|b| b.file_name().is_some_and(|f| f == name))
+            .cloned()
+            .ok_or_else(|| TaskError(format!("the release build produced no `{name}` binary")))
+    };
+    run_checked(
+        Command::new(find("loadgen")?)
+            .arg("probe")
+            .arg("--exe")
+            .arg(find("liveview-examples")?)
+            .args(args),
+    )
+}
+
 fn bench(args: &[String]) -> Result<()> {
     let root = project_root();
     let full = args.iter().any(|a| a == "--full");
