@@ -266,11 +266,13 @@ pub(crate) fn run(settings: &Settings) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let logs = settings.out.join("logs");
     fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
-    // Each process (the server, and this one) holds one socket per held view.
-    let needed = settings.hold as u64 + 1000;
+    // Each process (the server, and this one) holds one socket per held view, and our server
+    // serves at most three quarters of its open-file limit as connections
+    // (`liveview_hyper::ServeOptions::max_connections`, the rest kept for files).
+    let fits = |limit: u64| limit.saturating_sub(1000).min((limit / 4 * 3).saturating_sub(100));
     let mut capped = settings.clone();
-    if let Some(limit) = open_file_limit().filter(|&limit| limit < needed) {
-        let hold = (limit.saturating_sub(1000) as usize).max(100);
+    if let Some(limit) = open_file_limit().filter(|&limit| fits(limit) < settings.hold as u64) {
+        let hold = (fits(limit) as usize).max(100);
         eprintln!(
             "loadgen: warning: the open-file limit is {limit} (raise it with `ulimit -n`): \
              holding {hold} views instead of {}",
