@@ -269,7 +269,11 @@ pub(crate) fn run(settings: &Settings) -> Result<String, String> {
     // Each process (the server, and this one) holds one socket per held view, and our server
     // serves at most three quarters of its open-file limit as connections
     // (`liveview_hyper::ServeOptions::max_connections`, the rest kept for files).
-    let fits = |limit: u64| limit.saturating_sub(1000).min((limit / 4 * 3).saturating_sub(100));
+    let fits = |limit: u64| {
+        limit
+            .saturating_sub(1000)
+            .min((limit / 4 * 3).saturating_sub(100))
+    };
     let mut capped = settings.clone();
     if let Some(limit) = open_file_limit().filter(|&limit| fits(limit) < settings.hold as u64) {
         let hold = (fits(limit) as usize).max(100);
