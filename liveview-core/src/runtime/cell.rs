@@ -79,11 +79,13 @@ impl ViewCell {
 
     /// Queues a message (run it with [`run`]).
     pub(crate) fn push(&self, msg: ChannelMsg) -> Result<(), Refused> {
+        let mut queue = self.lock_queue();
+        // Checked under the queue's lock, which `end` takes too: a message is either refused
+        // or queued before the view ended (and then dropped with the view, like a mailbox's).
         if self.is_ended() {
             return Err(Refused::Ended(msg));
         }
-        let mut queue = self.lock_queue();
-        if queue.len() >= self.capacity && !matches!(msg, ChannelMsg::Shutdown) {
+        if queue.len() >= self.capacity {
             return Err(Refused::Full(msg));
         }
         queue.push_back(msg);
@@ -97,18 +99,20 @@ impl ViewCell {
         Ok(())
     }
 
-    /// Queues a shutdown and, if no turn is running, ends the view at once.
+    /// Ends the view: at once if no turn is running, else right after the running turn (its
+    /// holder finds the shutdown queued when it re-checks the queue).
     pub(crate) fn shut_down(&self) {
-        if self.is_ended() {
-            return;
+        {
+            let mut queue = self.lock_queue();
+            if self.is_ended() {
+                return;
+            }
+            queue.push_back(ChannelMsg::Shutdown);
         }
         if let Some(mut view) = self.claim() {
             view.shut_down();
             self.end();
-            return;
         }
-        // A turn is running: its holder runs the shutdown after it.
-        self.lock_queue().push_back(ChannelMsg::Shutdown);
     }
 
     fn lock_queue(&self) -> MutexGuard<'_, VecDeque<ChannelMsg>> {
@@ -143,8 +147,9 @@ impl ViewCell {
     }
 
     fn end(&self) {
+        let mut queue = self.lock_queue();
         self.ended.store(true, Ordering::Release);
-        self.lock_queue().clear();
+        *queue = VecDeque::new();
     }
 }
 
@@ -203,5 +208,122 @@ impl InfoWake for ViewCell {
                 drain(self, view).await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A view that records its turns; a turn on `Leave` waits for `gate` before finishing.
+    struct Recorder {
+        log: Arc<Mutex<Vec<&'static str>>>,
+        gate: Arc<tokio::sync::Notify>,
+        shut: Arc<AtomicUsize>,
+    }
+
+    impl Turns for Recorder {
+        fn handle(&mut self, msg: ChannelMsg) -> BoxFuture<'_, bool> {
+            Box::pin(async move {
+                let kind = msg.kind_name();
+                if kind == "leave" {
+                    self.gate.notified().await;
+                }
+                self.log.lock().unwrap().push(kind);
+                if kind == "shutdown" {
+                    self.shut.fetch_add(1, Ordering::SeqCst);
+                    return false;
+                }
+                true
+            })
+        }
+
+        fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
+            None
+        }
+
+        fn shut_down(&mut self) {
+            self.shut.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn cell() -> (
+        Arc<ViewCell>,
+        Arc<Mutex<Vec<&'static str>>>,
+        Arc<tokio::sync::Notify>,
+        Arc<AtomicUsize>,
+    ) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let shut = Arc::new(AtomicUsize::new(0));
+        let view = Recorder {
+            log: log.clone(),
+            gate: gate.clone(),
+            shut: shut.clone(),
+        };
+        (
+            ViewCell::new(Box::new(view), 2, Box::new(|| 0)),
+            log,
+            gate,
+            shut,
+        )
+    }
+
+    fn leave() -> ChannelMsg {
+        ChannelMsg::Leave { msg_ref: None }
+    }
+
+    #[tokio::test]
+    async fn work_queued_during_a_waiting_turn_runs_after_it_in_order() {
+        let (cell, log, gate, _) = cell();
+        // The first turn waits: it moves to a task of its own and the caller goes on.
+        cell.deliver(leave()).await.ok().unwrap();
+        assert!(log.lock().unwrap().is_empty());
+        cell.deliver(ChannelMsg::Shutdown).await.ok().unwrap();
+        // Bounded: one waiting plus the capacity (2) queued; the next is refused.
+        cell.push(leave()).ok().unwrap();
+        assert!(matches!(cell.push(leave()), Err(Refused::Full(_))));
+        gate.notify_one();
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !cell.is_ended() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        // In order; the shutdown ended the view, and what was queued after it was dropped.
+        assert_eq!(*log.lock().unwrap(), ["leave", "shutdown"]);
+        assert!(matches!(cell.push(leave()), Err(Refused::Ended(_))));
+    }
+
+    #[tokio::test]
+    async fn shutting_down_a_parked_view_ends_it_at_once() {
+        let (cell, log, _, shut) = cell();
+        cell.shut_down();
+        assert!(cell.is_ended());
+        assert_eq!(shut.load(Ordering::SeqCst), 1, "the view's shutdown ran");
+        assert!(log.lock().unwrap().is_empty(), "no turn ran");
+        cell.shut_down();
+        assert_eq!(shut.load(Ordering::SeqCst), 1, "once");
+    }
+
+    #[tokio::test]
+    async fn shutting_down_during_a_turn_ends_the_view_after_it() {
+        let (cell, log, gate, shut) = cell();
+        cell.deliver(leave()).await.ok().unwrap();
+        cell.shut_down();
+        assert!(!cell.is_ended(), "the running turn finishes first");
+        gate.notify_one();
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !cell.is_ended() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(*log.lock().unwrap(), ["leave", "shutdown"]);
+        assert_eq!(shut.load(Ordering::SeqCst), 1);
     }
 }
