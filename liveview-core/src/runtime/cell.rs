@@ -249,12 +249,15 @@ mod tests {
         }
     }
 
-    fn cell() -> (
+    /// A cell with a recorder view: the cell, the turn log, the gate, the shutdown count.
+    type Fixture = (
         Arc<ViewCell>,
         Arc<Mutex<Vec<&'static str>>>,
         Arc<tokio::sync::Notify>,
         Arc<AtomicUsize>,
-    ) {
+    );
+
+    fn cell() -> Fixture {
         let log = Arc::new(Mutex::new(Vec::new()));
         let gate = Arc::new(tokio::sync::Notify::new());
         let shut = Arc::new(AtomicUsize::new(0));
