@@ -16,7 +16,6 @@ use liveview_core::upload::{BoxFuture, StorageWriter, Stored, UploadStorage};
 use liveview_core::{
     html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions, ViewResult,
 };
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::upload::{entry_list, megabytes};
@@ -293,20 +292,8 @@ pub struct State {
     saved: Vec<Saved>,
 }
 
-/// The checksum upload view's events.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Event {
-    /// `phx-change`: the selection changed.
-    Validate,
-    /// `phx-submit`: store the finished files.
-    Save,
-    /// Cancel one entry.
-    Cancel {
-        /// The entry ref.
-        r#ref: String,
-    },
-}
+/// The same events as the plain upload page (select, cancel, save).
+pub use crate::upload::Event;
 
 impl LiveView for ChecksumUpload {
     type State = State;

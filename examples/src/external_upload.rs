@@ -13,7 +13,6 @@ use liveview_core::upload::{EntryError, ExternalUpload, Stored};
 use liveview_core::{
     html, LiveView, Meta, Params, Rendered, Session, Socket, UploadEntry, UploadOptions, ViewResult,
 };
-use serde::Deserialize;
 
 use crate::object_store::ObjectStore;
 use crate::upload::{entry_list, megabytes};
@@ -56,20 +55,8 @@ pub struct State {
     store_url: Option<String>,
 }
 
-/// The external upload view's events.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Event {
-    /// `phx-change`: the selection changed.
-    Validate,
-    /// `phx-submit`: check and list the uploaded files.
-    Save,
-    /// Cancel one entry.
-    Cancel {
-        /// The entry ref.
-        r#ref: String,
-    },
-}
+/// The same events as the plain upload page (select, cancel, save).
+pub use crate::upload::Event;
 
 impl LiveView for ExternalUploads {
     type State = State;

@@ -6,30 +6,9 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::upload::{client_entry, preflight, upload_ref};
 use support::{assert_server_works, start, Joined};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn upload_ref(reply: &Value) -> String {
-    let text = reply.to_string();
-    let marker = "data-phx-upload-ref=\\\"";
-    let start = text.find(marker).expect("the upload input is rendered") + marker.len();
-    let end = text[start..].find('\\').unwrap() + start;
-    text[start..end].to_owned()
-}
-
-/// Selects one file and preflights it; returns the preflight reply's `response`.
-async fn preflight(joined: &mut Joined, upload: &str, name: &str, size: usize) -> Value {
-    let entry = json!({"path": "files", "ref": "0", "last_modified": 1, "name": name,
-                       "type": "text/plain", "size": size});
-    joined
-        .event(json!({"type": "form", "event": "validate", "value": "",
-                      "meta": {"_target": "files"}, "uploads": {upload: [entry.clone()]}}))
-        .await;
-    let msg_ref = joined
-        .push("allow_upload", json!({"ref": upload, "entries": [entry]}))
-        .await;
-    joined.reply_to(&msg_ref).await
-}
 
 async fn progress(joined: &mut Joined, upload: &str, progress: Value) -> Value {
     let msg_ref = joined
@@ -64,7 +43,12 @@ async fn the_client_uploads_elsewhere_and_progress_completes_the_entry() {
     let upload = upload_ref(&joined.reply);
     let content = b"sent straight to the object store".repeat(100);
 
-    let response = preflight(&mut joined, &upload, "notes.txt", content.len()).await;
+    let response = preflight(
+        &mut joined,
+        &upload,
+        &[client_entry("0", "notes.txt", content.len())],
+    )
+    .await;
     let meta = &response["entries"]["0"];
     assert_eq!(meta["uploader"], json!("DemoStore"), "{response}");
     let url = meta["url"].as_str().expect("a presigned URL").to_owned();
@@ -122,7 +106,7 @@ async fn a_claimed_upload_that_never_reached_the_store_is_reported() {
     let address = start().await;
     let mut joined = Joined::open(address, "/upload/external").await;
     let upload = upload_ref(&joined.reply);
-    let response = preflight(&mut joined, &upload, "ghost.txt", 10).await;
+    let response = preflight(&mut joined, &upload, &[client_entry("0", "ghost.txt", 10)]).await;
     assert_eq!(response["entries"]["0"]["uploader"], json!("DemoStore"));
     // The client says it is done, but never sent the bytes.
     progress(&mut joined, &upload, json!(100)).await;
@@ -141,7 +125,7 @@ async fn a_failure_reported_by_the_uploader_is_shown_in_words() {
     let address = start().await;
     let mut joined = Joined::open(address, "/upload/external").await;
     let upload = upload_ref(&joined.reply);
-    preflight(&mut joined, &upload, "a.txt", 10).await;
+    preflight(&mut joined, &upload, &[client_entry("0", "a.txt", 10)]).await;
     let response = progress(
         &mut joined,
         &upload,

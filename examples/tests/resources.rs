@@ -17,9 +17,9 @@ use liveview_core::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use support::upload::{join_upload, preflight, select, send_chunk, upload_ref};
 use support::{
-    assert_server_works, binary_push, get, open_fds, page, rss_bytes, start, start_endpoint,
-    Client, Joined,
+    assert_server_works, get, open_fds, page, rss_bytes, start, start_endpoint, Client, Joined,
 };
 
 /// Tests that measure this process's memory run one at a time.
@@ -77,15 +77,6 @@ async fn ten_thousand_nested_query_keys_are_refused_without_crashing() {
     assert_server_works(address).await;
 }
 
-/// The `/upload` example's upload ref, from a join reply.
-fn upload_ref(reply: &Value) -> String {
-    let text = reply.to_string();
-    let marker = "data-phx-upload-ref=\\\"";
-    let start = text.find(marker).expect("the upload input is rendered") + marker.len();
-    let end = text[start..].find('\\').unwrap() + start;
-    text[start..end].to_owned()
-}
-
 fn entries(count: usize, prefix: &str) -> Vec<Value> {
     (0..count)
         .map(|i| {
@@ -93,11 +84,6 @@ fn entries(count: usize, prefix: &str) -> Vec<Value> {
                    "name": format!("f{i}.txt"), "type": "text/plain", "size": 100})
         })
         .collect()
-}
-
-fn select(upload_ref: &str, entries: Vec<Value>) -> Value {
-    json!({"type": "form", "event": "validate", "value": "", "meta": {"_target": "files"},
-           "uploads": {upload_ref: entries}})
 }
 
 #[tokio::test]
@@ -112,7 +98,7 @@ async fn ten_thousand_upload_entries_are_refused_whole() {
         for round in 0..3 {
             let prefix = format!("s{socket}r{round}-");
             let reply = joined
-                .event(select(&upload, entries(10_000, &prefix)))
+                .event(select(&upload, &entries(10_000, &prefix)))
                 .await;
             let text = reply.to_string();
             if round == 0 {
@@ -145,7 +131,7 @@ async fn ten_thousand_upload_entries_are_refused_whole() {
     // Four files when three are allowed: all four listed, with the error in words.
     let mut joined = Joined::open(address, "/upload").await;
     let upload = upload_ref(&joined.reply);
-    let reply = joined.event(select(&upload, entries(4, "x"))).await;
+    let reply = joined.event(select(&upload, &entries(4, "x"))).await;
     let text = reply.to_string();
     assert!(text.contains("Too many files: choose at most 3"), "{text}");
     assert!(text.contains("f3.txt"), "{text}");
@@ -228,16 +214,12 @@ async fn start_uploader(uploader: Uploader) -> SocketAddr {
 }
 
 /// Selects and preflights `refs`; returns each entry's upload token.
-async fn preflight(joined: &mut Joined, upload: &str, refs: &[String]) -> Vec<String> {
+async fn preflight_tokens(joined: &mut Joined, upload: &str, refs: &[String]) -> Vec<String> {
     let list: Vec<Value> = refs
         .iter()
         .map(|r| json!({"path": "files", "ref": r, "last_modified": 1, "name": format!("{r}.bin"), "type": "application/octet-stream", "size": 10_000}))
         .collect();
-    joined.event(select(upload, list.clone())).await;
-    let msg_ref = joined
-        .push("allow_upload", json!({"ref": upload, "entries": list}))
-        .await;
-    let response = joined.reply_to(&msg_ref).await;
+    let response = preflight(joined, upload, &list).await;
     refs.iter()
         .map(|r| {
             response["entries"][r]
@@ -248,28 +230,9 @@ async fn preflight(joined: &mut Joined, upload: &str, refs: &[String]) -> Vec<St
         .collect()
 }
 
-/// Joins `lvu:<entry>`; returns the join ref and the reply.
-async fn join_upload(joined: &mut Joined, entry: &str, token: &str) -> (String, Value) {
-    let join_ref = joined.client.next_ref();
-    let topic = format!("lvu:{entry}");
-    joined
-        .client
-        .send_text(&json!([join_ref, join_ref, topic, "phx_join", {"token": token}]).to_string())
-        .await;
-    let reply = joined.client.recv().await;
-    (join_ref, reply)
-}
-
-async fn send_chunk(joined: &mut Joined, join_ref: &str, entry: &str) -> Value {
-    let msg_ref = joined.client.next_ref();
-    let frame = binary_push(
-        join_ref,
-        &msg_ref,
-        &format!("lvu:{entry}"),
-        "chunk",
-        &[7; 1_000],
-    );
-    joined.client.send_binary(frame).await;
+/// Sends one 1,000-byte chunk and returns the reply.
+async fn send_one_chunk(joined: &mut Joined, join_ref: &str, entry: &str) -> Value {
+    send_chunk(joined, join_ref, entry, &[7; 1_000]).await;
     joined.client.recv().await
 }
 
@@ -289,11 +252,11 @@ async fn cancelled_uploads_free_their_files_at_once() {
     let mut most_files = 0;
     for cycle in 0..100 {
         let refs: Vec<String> = (0..3).map(|i| format!("c{cycle}e{i}")).collect();
-        let tokens = preflight(&mut joined, &upload, &refs).await;
+        let tokens = preflight_tokens(&mut joined, &upload, &refs).await;
         for (entry, token) in refs.iter().zip(&tokens) {
             let (join_ref, reply) = join_upload(&mut joined, entry, token).await;
             assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
-            let reply = send_chunk(&mut joined, &join_ref, entry).await;
+            let reply = send_one_chunk(&mut joined, &join_ref, entry).await;
             assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
         }
         most_files = most_files.max(files_in(&dir));
@@ -331,7 +294,7 @@ async fn upload_channels_per_socket_are_limited() {
     let mut joined = Joined::open(address, "/").await;
     let upload = upload_ref(&joined.reply);
     let refs: Vec<String> = (0..36).map(|i| format!("e{i}")).collect();
-    let tokens = preflight(&mut joined, &upload, &refs).await;
+    let tokens = preflight_tokens(&mut joined, &upload, &refs).await;
     let limit = Config::default().max_upload_channels;
     for (i, (entry, token)) in refs.iter().zip(&tokens).enumerate() {
         let (_, reply) = join_upload(&mut joined, entry, token).await;
@@ -361,9 +324,9 @@ async fn a_stalled_upload_is_stopped_after_its_chunk_timeout() {
     let mut joined = Joined::open(address, "/").await;
     let upload = upload_ref(&joined.reply);
     let refs = vec!["s0".to_owned()];
-    let tokens = preflight(&mut joined, &upload, &refs).await;
+    let tokens = preflight_tokens(&mut joined, &upload, &refs).await;
     let (join_ref, _) = join_upload(&mut joined, "s0", &tokens[0]).await;
-    send_chunk(&mut joined, &join_ref, "s0").await;
+    send_one_chunk(&mut joined, &join_ref, "s0").await;
     assert_eq!(files_in(&dir), 1);
     // Then silence: the server stops the upload, tells the view and closes the channel.
     let mut closed = false;
@@ -383,7 +346,7 @@ async fn a_stalled_upload_is_stopped_after_its_chunk_timeout() {
         }
     }
     assert_eq!(files_in(&dir), 0, "the partial file is deleted");
-    let reply = send_chunk(&mut joined, &join_ref, "s0").await;
+    let reply = send_one_chunk(&mut joined, &join_ref, "s0").await;
     assert_eq!(
         reply[4]["status"],
         json!("error"),

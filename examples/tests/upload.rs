@@ -5,15 +5,9 @@ mod support;
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
+use support::upload::upload_ref;
 use support::{binary_push, page, start, Client};
 use tokio_tungstenite::tungstenite::Message;
-
-fn upload_ref(reply: &str) -> String {
-    let marker = "data-phx-upload-ref=\\\"";
-    let start = reply.find(marker).expect("the upload input is rendered") + marker.len();
-    let end = reply[start..].find('\\').unwrap() + start;
-    reply[start..end].to_owned()
-}
 
 struct Session {
     client: Client,
@@ -38,7 +32,7 @@ async fn joined() -> Session {
         .await;
     let reply = client.recv_raw().await.unwrap();
     assert!(reply.contains(r#""status":"ok""#), "{reply}");
-    let upload_ref = upload_ref(&reply);
+    let upload_ref = upload_ref(&serde_json::from_str::<Value>(&reply).unwrap());
     Session {
         client,
         join_ref,

@@ -15,71 +15,19 @@ use liveview_core::{
     UploadOptions, ViewResult,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
-use support::{assert_server_works, binary_push, start, start_endpoint, Joined};
-
-/// The upload ref of the page's file input, from a join reply or a diff.
-fn upload_ref(reply: &Value) -> String {
-    let text = reply.to_string();
-    let marker = "data-phx-upload-ref=\\\"";
-    let start = text.find(marker).expect("the upload input is rendered") + marker.len();
-    let end = text[start..].find('\\').unwrap() + start;
-    text[start..end].to_owned()
-}
-
-fn client_entry(entry_ref: &str, name: &str, size: usize) -> Value {
-    json!({"path": "files", "ref": entry_ref, "last_modified": 1, "name": name,
-           "type": "text/plain", "size": size})
-}
-
-/// Selects one file and preflights it; returns the preflight reply's `response`.
-async fn select_and_preflight(
-    joined: &mut Joined,
-    upload: &str,
-    entry_ref: &str,
-    name: &str,
-    size: usize,
-) -> Value {
-    let entry = client_entry(entry_ref, name, size);
-    joined
-        .event(json!({"type": "form", "event": "validate", "value": "",
-                      "meta": {"_target": "files"}, "uploads": {upload: [entry.clone()]}}))
-        .await;
-    let msg_ref = joined
-        .push("allow_upload", json!({"ref": upload, "entries": [entry]}))
-        .await;
-    joined.reply_to(&msg_ref).await
-}
-
-/// Joins `lvu:<entry_ref>` with `token`; returns the join ref and the reply.
-async fn join_upload(joined: &mut Joined, entry_ref: &str, token: &str) -> (String, Value) {
-    let join_ref = joined.client.next_ref();
-    let topic = format!("lvu:{entry_ref}");
-    joined
-        .client
-        .send_text(&json!([join_ref, join_ref, topic, "phx_join", {"token": token}]).to_string())
-        .await;
-    (join_ref, joined.client.recv().await)
-}
-
-/// Sends one chunk; returns its message ref.
-async fn send_chunk(joined: &mut Joined, join_ref: &str, entry_ref: &str, data: &[u8]) -> String {
-    let msg_ref = joined.client.next_ref();
-    let frame = binary_push(
-        join_ref,
-        &msg_ref,
-        &format!("lvu:{entry_ref}"),
-        "chunk",
-        data,
-    );
-    joined.client.send_binary(frame).await;
-    msg_ref
-}
+use serde_json::json;
+use support::upload::{client_entry, join_upload, preflight, send_chunk, upload_ref};
+use support::{assert_server_works, start, start_endpoint, Joined};
 
 /// Uploads `content` as entry `entry_ref` in chunks of `chunk_size`, then reports progress
 /// 100 (as the client does after the last chunk's reply).
 async fn upload(joined: &mut Joined, upload: &str, entry_ref: &str, name: &str, content: &[u8]) {
-    let response = select_and_preflight(joined, upload, entry_ref, name, content.len()).await;
+    let response = preflight(
+        joined,
+        upload,
+        &[client_entry(entry_ref, name, content.len())],
+    )
+    .await;
     let token = response["entries"][entry_ref]
         .as_str()
         .unwrap_or_else(|| panic!("a token: {response}"))
@@ -257,7 +205,12 @@ async fn cancelling_an_upload_drops_its_stored_bytes_before_the_reply() {
     let address = start_uploader(UploadOptions::new().storage(memory.clone()), None).await;
     let mut joined = Joined::open(address, "/").await;
     let upload_ref = upload_ref(&joined.reply);
-    let response = select_and_preflight(&mut joined, &upload_ref, "0", "a.txt", 10_000).await;
+    let response = preflight(
+        &mut joined,
+        &upload_ref,
+        &[client_entry("0", "a.txt", 10_000)],
+    )
+    .await;
     let token = response["entries"]["0"].as_str().unwrap().to_owned();
     let (join_ref, _) = join_upload(&mut joined, "0", &token).await;
     send_chunk(&mut joined, &join_ref, "0", &[7; 4_000]).await;
@@ -290,7 +243,12 @@ async fn a_failing_storage_answers_writer_error_and_marks_the_entry() {
     let address = start_uploader(UploadOptions::new().storage(memory.clone()), None).await;
     let mut joined = Joined::open(address, "/").await;
     let upload_ref = upload_ref(&joined.reply);
-    let response = select_and_preflight(&mut joined, &upload_ref, "0", "a.txt", 5_000).await;
+    let response = preflight(
+        &mut joined,
+        &upload_ref,
+        &[client_entry("0", "a.txt", 5_000)],
+    )
+    .await;
     let token = response["entries"]["0"].as_str().unwrap().to_owned();
     let (join_ref, _) = join_upload(&mut joined, "0", &token).await;
     send_chunk(&mut joined, &join_ref, "0", &[1; 2_000]).await;
@@ -377,7 +335,7 @@ async fn a_slow_storage_holds_up_only_its_own_upload() {
     let address = start_uploader(UploadOptions::new().storage(storage), None).await;
     let mut joined = Joined::open(address, "/").await;
     let upload_ref = upload_ref(&joined.reply);
-    let response = select_and_preflight(&mut joined, &upload_ref, "0", "a.txt", 6).await;
+    let response = preflight(&mut joined, &upload_ref, &[client_entry("0", "a.txt", 6)]).await;
     let token = response["entries"]["0"].as_str().unwrap().to_owned();
     let (join_ref, _) = join_upload(&mut joined, "0", &token).await;
     let chunk_ref = send_chunk(&mut joined, &join_ref, "0", b"abc").await;
