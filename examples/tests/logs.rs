@@ -3,26 +3,10 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
-use support::{assert_server_works, start, Joined};
+use support::{assert_server_works, start, Captured, Joined};
 
 /// Everything the test's subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn hostile_event_names_and_topics_are_cut_and_escaped_in_the_log() {
@@ -48,7 +32,7 @@ async fn hostile_event_names_and_topics_are_cut_and_escaped_in_the_log() {
     assert_eq!(reply[4]["response"]["reason"], json!("unmatched topic"));
     assert_server_works(address).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         log.contains("unknown event"),
         "the refusal is logged: {log}"

@@ -4,29 +4,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use liveview_core::telemetry;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::{CompositeKey, MetricKind};
 use serde_json::json;
-use support::{start, Joined};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::{start, Captured, Joined};
 
 /// One snapshot (the debugging recorder resets what it reports: each snapshot holds the
 /// change since the previous one).
@@ -142,7 +126,7 @@ async fn counters_and_spans_follow_a_clients_session() {
     assert_eq!(views, -1.0, "the view ended");
     assert_eq!(sockets, -1.0, "the socket closed");
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         log.lines()
             .any(|line| line.contains("socket{peer=127.0.0.1:")

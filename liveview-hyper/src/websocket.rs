@@ -276,10 +276,13 @@ where
     // fragments of an unfinished message do not, so a partial message (up to
     // `max_frame_bytes`) is held for at most `idle_timeout`.
     let mut deadline = tokio::time::Instant::now() + idle;
+    // Registered once, not per message.
+    let stalled = transport.stalled.notified();
+    tokio::pin!(stalled);
     loop {
         let read = tokio::select! {
             biased;
-            _ = transport.stalled.notified() => return Ending::Stalled,
+            _ = &mut stalled => return Ending::Stalled,
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
                     return Ending::Close(1001, "server shutting down".into());

@@ -34,6 +34,8 @@ fn endpoint(config: Config) -> std::sync::Arc<Endpoint> {
         .unwrap()
 }
 
+/// A server on a free loopback port with the default [`ServeOptions`]; stopped by sending on
+/// the returned channel.
 async fn start(
     service: LiveService,
 ) -> (
@@ -41,17 +43,15 @@ async fn start(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        liveview_hyper::serve_with_shutdown(listener, service, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    (address, stop, server)
+    start_with(service, ServeOptions::default()).await
+}
+
+/// Waits (up to `limit`) until the service holds no connection.
+async fn wait_for_no_connections(service: &LiveService, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn raw_get(address: SocketAddr, path: &str) -> String {
@@ -223,10 +223,7 @@ async fn silent_sockets_are_closed_after_the_idle_timeout() {
     .expect("closed after the idle timeout");
     assert_eq!(close, Some(CloseCode::Away));
     // The server lingers briefly for the client's answer to its close frame, then lets go.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_no_connections(&service, Duration::from_secs(5)).await;
     assert_eq!(
         service.open_connections(),
         0,
@@ -341,10 +338,7 @@ async fn half_sent_requests_are_dropped_and_cannot_lock_out_clients() {
         .await
         .expect("an idle keep-alive connection is closed");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_no_connections(&service, Duration::from_secs(3)).await;
     assert_eq!(
         service.open_connections(),
         0,
@@ -405,10 +399,7 @@ async fn an_unfinished_fragmented_message_is_not_kept_alive_by_pings() {
         }
     };
     assert!(closed, "pings kept a socket with a partial message alive");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while service.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_no_connections(&service, Duration::from_secs(3)).await;
     assert_eq!(
         service.open_connections(),
         0,

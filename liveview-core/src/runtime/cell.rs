@@ -274,6 +274,16 @@ mod tests {
         )
     }
 
+    async fn wait_until_ended(cell: &ViewCell) {
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while !cell.is_ended() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the view ended within 5 s");
+    }
+
     fn leave() -> ChannelMsg {
         ChannelMsg::Leave { msg_ref: None }
     }
@@ -289,13 +299,7 @@ mod tests {
         cell.push(leave()).ok().unwrap();
         assert!(matches!(cell.push(leave()), Err(Refused::Full(_))));
         gate.notify_one();
-        tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            while !cell.is_ended() {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .unwrap();
+        wait_until_ended(&cell).await;
         // In order; the shutdown ended the view, and what was queued after it was dropped.
         assert_eq!(*log.lock().unwrap(), ["leave", "shutdown"]);
         assert!(matches!(cell.push(leave()), Err(Refused::Ended(_))));
@@ -319,13 +323,7 @@ mod tests {
         cell.shut_down();
         assert!(!cell.is_ended(), "the running turn finishes first");
         gate.notify_one();
-        tokio::time::timeout(std::time::Duration::from_secs(5), async {
-            while !cell.is_ended() {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .unwrap();
+        wait_until_ended(&cell).await;
         assert_eq!(*log.lock().unwrap(), ["leave", "shutdown"]);
         assert_eq!(shut.load(Ordering::SeqCst), 1);
     }
