@@ -94,6 +94,15 @@ impl ViewCell {
 
     /// Queues a message and runs the view's waiting work (see [`run`]).
     pub(crate) async fn deliver(self: &Arc<Self>, msg: ChannelMsg) -> Result<(), Refused> {
+        // The common case, an idle view with nothing waiting: its turn runs without going
+        // through the queue (no queue memory, no extra lock).
+        if let Some(view) = self.claim() {
+            if self.lock_queue().is_empty() {
+                start(self, view, Some(msg)).await;
+                return Ok(());
+            }
+            self.park(view);
+        }
         self.push(msg)?;
         run(self).await;
         Ok(())
@@ -160,15 +169,25 @@ pub(crate) async fn run(cell: &Arc<ViewCell>) {
     let Some(view) = cell.claim() else {
         return;
     };
-    let mut work = Box::pin(drain(cell.clone(), view));
+    start(cell, view, None).await;
+}
+
+/// Runs `first`, then the waiting work, here until a turn has to wait (see [`run`]).
+async fn start(cell: &Arc<ViewCell>, view: Box<dyn Turns>, first: Option<ChannelMsg>) {
+    let mut work = Box::pin(drain(cell.clone(), view, first));
     let ready = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx).is_ready())).await;
     if !ready {
         tokio::spawn(work);
     }
 }
 
-/// Runs the waiting work while there is some, then parks the view.
-async fn drain(cell: Arc<ViewCell>, mut view: Box<dyn Turns>) {
+/// Runs `first` and the waiting work while there is some, then parks the view.
+async fn drain(cell: Arc<ViewCell>, mut view: Box<dyn Turns>, first: Option<ChannelMsg>) {
+    if let Some(msg) = first {
+        if !view.handle(msg).await {
+            return cell.end();
+        }
+    }
     loop {
         // Client and upload messages first, in order; then infos.
         while let Some(msg) = cell.pop() {
@@ -198,14 +217,14 @@ impl InfoWake for ViewCell {
     fn info_queued(self: Arc<Self>) {
         // Inside a turn the holder runs it next; otherwise a task does.
         if let Some(view) = self.claim() {
-            tokio::spawn(drain(self, view));
+            tokio::spawn(drain(self, view, None));
         }
     }
 
     fn run_queued(self: Arc<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             if let Some(view) = self.claim() {
-                drain(self, view).await;
+                drain(self, view, None).await;
             }
         })
     }
