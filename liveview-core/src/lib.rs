@@ -56,8 +56,12 @@ mod endpoint;
 mod erased;
 mod event;
 mod form;
+mod hooks;
 mod info;
 mod json;
+mod layout;
+mod lifecycle;
+mod live_session;
 pub mod protocol;
 mod router;
 mod runtime;
@@ -69,10 +73,14 @@ mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
-pub use endpoint::{
-    default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
-    RenderError, FLASH_COOKIE,
+pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLASH_COOKIE};
+pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
+pub use layout::{
+    default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,
+    ErrorRenderer, Layout, PageParts,
 };
+pub use lifecycle::{HookFlow, LifecycleHook};
+pub use live_session::{LiveSession, RouteOptions};
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};

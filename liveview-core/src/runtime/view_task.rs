@@ -16,7 +16,7 @@ use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
 use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
 use super::upload_channel::UploadSlot;
-use crate::catch::{callback, catch, catch_sync};
+use crate::catch::{callback, callback_status, catch, catch_sync, Failure};
 use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::event::ClientEvent;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
@@ -25,6 +25,9 @@ use crate::protocol::ChannelRef;
 use crate::socket::{Navigation as Requested, Socket};
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
+use crate::hooks::run_on_mount;
+use crate::lifecycle::{self, HookFlow};
+use crate::live_session::LiveSession;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
 /// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
@@ -46,6 +49,9 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         Some(join.shared.pubsub.clone()),
     );
     socket.set_flash(join.flash);
+    socket.extras.live_action = join.action;
+    socket.extras.connect_params = Some(join.connect_params);
+    socket.extras.connect_info = join.connect_info;
     let capacity = join.shared.config.view_queue;
     let task = ViewTask {
         view,
@@ -56,6 +62,7 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         route: join.route,
         url: join.url,
         csrf: join.csrf,
+        live_session: join.live_session,
         out: join.out,
         last: None,
         upload_slots: HashMap::new(),
@@ -109,6 +116,8 @@ pub(super) struct ViewTask<V: LiveView> {
     route: String,
     url: Url,
     csrf: String,
+    /// The route's live session: its `on_mount` hooks run before mount.
+    live_session: Arc<LiveSession>,
     out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
@@ -234,15 +243,28 @@ impl<V: LiveView> ViewTask<V> {
     /// Mounts and answers the join; returns whether the view is live.
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let msg_ref = msg_ref.as_deref();
-        let mounted = callback(self.view.mount(&mut self.socket, params, session)).await;
-        let with_params = match mounted {
-            Ok(()) => callback(self.view.handle_params(&mut self.socket, &self.url, params))
-                .await
-                .map_err(|message| format!("handle_params: {message}")),
-            Err(message) => Err(format!("mount: {message}")),
-        };
-        if let Err(message) = with_params {
-            return self.join_crashed(msg_ref, &message).await;
+        let hooks = self.live_session.clone();
+        let halted = run_on_mount(&hooks.on_mount, &mut self.socket, params, session, &self.url);
+        if let Err(failure) = halted {
+            return self.join_failed(msg_ref, failure).await;
+        }
+        // A hook that halted with a redirect: no mount, the join's reply sends the client there.
+        if self.socket.navigation().is_none() {
+            let mounted = callback_status(self.view.mount(&mut self.socket, params, session)).await;
+            if let Err(failure) = mounted {
+                return self.join_failed(msg_ref, failure).await;
+            }
+            let with_params = callback(lifecycle::handle_params(
+                &*self.view,
+                &mut self.socket,
+                &self.url,
+                params,
+            ))
+            .await;
+            if let Err(message) = with_params {
+                let message = format!("handle_params: {message}");
+                return self.join_crashed(msg_ref, &message).await;
+            }
         }
         let mut live_patch = None;
         match self.navigate(&mut live_patch).await {
@@ -279,6 +301,20 @@ impl<V: LiveView> ViewTask<V> {
         self.socket.after_render();
         send_text(&*self.out, frame).await;
         true
+    }
+
+    /// A join whose hooks or mount failed: a page status (404, 403) is refused as
+    /// `unauthorized`, so the client loads the page over HTTP and shows the error page;
+    /// anything else crashed the join.
+    async fn join_failed(&mut self, msg_ref: Option<&str>, failure: Failure) -> bool {
+        if failure.status.is_some() {
+            tracing::debug!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&failure.message), "join refused by mount");
+            let frame = self.channel().error(msg_ref, "unauthorized");
+            send_text(&*self.out, frame).await;
+            return false;
+        }
+        let message = format!("mount: {}", failure.message);
+        self.join_crashed(msg_ref, &message).await
     }
 
     async fn join_crashed(&mut self, msg_ref: Option<&str>, message: &str) -> bool {
@@ -367,7 +403,7 @@ impl<V: LiveView> ViewTask<V> {
         if event.name == "lv:clear-flash" {
             let key = event.value.get("key").and_then(Value::as_str);
             self.socket.clear_flash(key);
-        } else {
+        } else if self.socket.event_hooks(&event) == HookFlow::Continue {
             let typed = match event.decode::<V::Event>() {
                 Ok(typed) => typed,
                 Err(error) => {
@@ -448,31 +484,37 @@ impl<V: LiveView> ViewTask<V> {
         };
         drop(payload);
         let url = Url::parse(&patch.url);
-        // A patch stays in this view only for its own route and a query that decodes; anything
-        // else takes the `link_redirect` path (a new join, or a page load that answers 400).
-        let params = self
+        // A patch stays in this view for a route of the same view in the same live session
+        // (Phoenix) and a query that decodes; anything else takes the `link_redirect` path (a
+        // new join, or a page load that answers 400).
+        let target = self
             .shared
             .routes
             .find_route(url.path())
-            .filter(|found| found.pattern == self.route)
+            .filter(|found| self.patchable(found.pattern, found.view))
             .and_then(|found| {
                 let mut params = found.params;
                 let query = url
                     .query()
                     .map_or(Ok(()), |query| params.extend_query(query));
-                query.is_ok().then_some(params)
+                query
+                    .is_ok()
+                    .then(|| (found.pattern.to_owned(), found.action.cloned(), params))
             });
-        let Some(params) = params else {
+        let Some((route, action, params)) = target else {
             let reply = payload::link_redirect_reply(self.channel(), msg_ref.as_deref());
             send_text(&*self.out, reply).await;
             return Ok(Flow::Continue);
         };
         self.url = url;
+        self.enter_route(route, action);
         self.socket.clear_flash(None);
-        callback(
-            self.view
-                .handle_params(&mut self.socket, &self.url, &params),
-        )
+        callback(lifecycle::handle_params(
+            &*self.view,
+            &mut self.socket,
+            &self.url,
+            &params,
+        ))
         .await
         .map_err(Crash)?;
         self.finish_turn(msg_ref, None).await
@@ -509,9 +551,11 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     async fn on_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
-        callback(self.view.handle_info(&mut self.socket, info))
-            .await
-            .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        if self.socket.info_hooks(&info) == HookFlow::Continue {
+            callback(self.view.handle_info(&mut self.socket, info))
+                .await
+                .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        }
         self.finish_turn(None, None).await
     }
 
@@ -552,12 +596,13 @@ impl<V: LiveView> ViewTask<V> {
             let Some(found) = self.shared.routes.find_route(url.path()) else {
                 return Err(Crash(format!("push_patch to an unrouted path {to}")));
             };
-            if found.pattern != self.route {
+            if !self.patchable(found.pattern, found.view) {
                 // Another view: a patch becomes a live redirect.
                 self.socket
                     .set_navigation(Requested::LiveRedirect { to, replace });
                 continue;
             }
+            let (route, action) = (found.pattern.to_owned(), found.action.cloned());
             let mut params = found.params;
             if let Some(query) = url.query() {
                 params
@@ -572,14 +617,33 @@ impl<V: LiveView> ViewTask<V> {
                 send_text(&*self.out, frame).await;
             }
             self.url = url;
-            callback(
-                self.view
-                    .handle_params(&mut self.socket, &self.url, &params),
-            )
+            self.enter_route(route, action);
+            callback(lifecycle::handle_params(
+                &*self.view,
+                &mut self.socket,
+                &self.url,
+                &params,
+            ))
             .await
             .map_err(Crash)?;
         }
         Ok(None)
+    }
+
+    /// Whether a patch to the route `pattern` (serving `view`) stays in this view: its own
+    /// route, or another route of the same view type in the same live session (Phoenix).
+    fn patchable(&self, pattern: &str, view: &dyn super::shared::Joinable) -> bool {
+        pattern == self.route
+            || (view.view_type() == std::any::TypeId::of::<V>()
+                && self.shared.routes.same_session(pattern, &self.route))
+    }
+
+    /// The view now serves the route `pattern` with its action (a patch moved it).
+    fn enter_route(&mut self, pattern: String, action: Option<Arc<str>>) {
+        if pattern != self.route {
+            self.route = pattern;
+            self.socket.extras.live_action = action;
+        }
     }
 
     /// The flash, signed, for the client to carry across a navigation.
