@@ -61,6 +61,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/feed",
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
+    (
+        "/account",
+        "Users: log in (phx-trigger-action, a signed cookie), an on_mount guard, a second live session",
+    ),
+    (
+        "/items",
+        "Items: one view for three routes (live_action), patches without a remount",
+    ),
 ];
 
 /// The index view.

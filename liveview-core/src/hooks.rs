@@ -131,7 +131,6 @@ impl fmt::Debug for Assigns {
 /// assert!(info.x_forwarded_for.is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ConnectInfo {
     /// The peer's address (the proxy's, behind one).
     pub peer: Option<SocketAddr>,

@@ -1,0 +1,54 @@
+//! The examples server's HTTP side: axum routes of the application's own (login, logout)
+//! beside the live routes, which [`LiveService`] serves as axum's fallback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::{self, Next};
+use liveview_core::Endpoint;
+use liveview_hyper::{LiveService, PeerAddr, SessionCookie};
+
+use crate::auth;
+
+/// The axum app serving `endpoint` (the live routes, the assets in `assets`) plus the login
+/// routes, and the live service (to close its sockets on shutdown). Serve the app with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so views see the peer's address.
+pub fn app(endpoint: Arc<Endpoint>, assets: PathBuf) -> (axum::Router, LiveService) {
+    let cookie = SessionCookie::new(auth::COOKIE, endpoint.signer().clone());
+    let live = LiveService::new(endpoint)
+        .assets_dir(assets)
+        .session(auth::session(cookie.clone()));
+    let app = auth::axum_routes(cookie, auth::Users::demo())
+        .fallback_service(live.clone())
+        .layer(middleware::from_fn(peer_addr));
+    (app, live)
+}
+
+/// Hands axum's peer address to the live service (for `Socket::connect_info`).
+async fn peer_addr(mut request: Request, next: Next) -> axum::response::Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let peer = *peer;
+        request.extensions_mut().insert(PeerAddr(peer));
+    }
+    next.run(request).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; then closes the live sockets.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    live: LiveService,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        live.close_sockets();
+    })
+    .await
+}
