@@ -17,7 +17,7 @@ use liveview_core::{
     default_layout, html, Halt, LiveSession, LiveView, Meta, MountContext, OnMountResult,
     Params, Rendered, Router, Session, Socket, ViewError, ViewResult,
 };
-use liveview_hyper::SessionCookie;
+use liveview_hyper::{LiveService, SessionCookie};
 use serde::{Deserialize, Serialize};
 
 /// The signed cookie's name.
@@ -124,10 +124,10 @@ pub struct Credentials {
 }
 
 /// `POST /login` (the form posts here once the view found the password right) and
-/// `POST /logout`, for an axum router.
-pub fn axum_routes(cookie: SessionCookie, users: Users) -> axum::Router {
+/// `POST /logout`, for an axum router; `GET /login` (the live page) goes to `live`.
+pub fn axum_routes(cookie: SessionCookie, users: Users, live: LiveService) -> axum::Router {
     axum::Router::new()
-        .route("/login", post(login))
+        .route("/login", post(login).fallback_service(live))
         .route("/logout", post(logout))
         .with_state(Arc::new((cookie, users)))
 }

@@ -20,7 +20,7 @@ pub fn app(endpoint: Arc<Endpoint>, assets: PathBuf) -> (axum::Router, LiveServi
     let live = LiveService::new(endpoint)
         .assets_dir(assets)
         .session(auth::session(cookie.clone()));
-    let app = auth::axum_routes(cookie, auth::Users::demo())
+    let app = auth::axum_routes(cookie, auth::Users::demo(), live.clone())
         .fallback_service(live.clone())
         .layer(middleware::from_fn(peer_addr));
     (app, live)

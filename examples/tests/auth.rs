@@ -253,6 +253,10 @@ async fn connect_params_and_info_reach_the_connected_mount() {
 #[tokio::test]
 async fn login_route_sets_a_signed_cookie_and_logout_clears_it() {
     let address = start_app().await;
+    // GET /login is the live page; POST /login is the application's axum handler.
+    let (status, _, body) = get(address, "/login", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("phx-submit=\"login\""), "{body}");
     let form = "_csrf_token=x&username=alice&password=wonderland";
     let head = "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded";
     let (status, response_head, _) = request(address, head, form).await;
