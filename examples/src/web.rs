@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
-use liveview_core::Endpoint;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Method;
+use liveview_core::{html, render_to_string, Endpoint};
 use liveview_hyper::{LiveService, PeerAddr, SessionCookie};
 
 use crate::auth;
@@ -19,11 +22,35 @@ pub fn app(endpoint: Arc<Endpoint>, assets: PathBuf) -> (axum::Router, LiveServi
     let cookie = SessionCookie::new(auth::COOKIE, endpoint.signer().clone());
     let live = LiveService::new(endpoint)
         .assets_dir(assets)
+        // A second static directory and a plain page, beside the live routes.
+        .static_dir("/static/", concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+        .route(Method::GET, "/about", |_request| async { about() })
         .session(auth::session(cookie.clone()));
     let app = auth::axum_routes(cookie, auth::Users::demo(), live.clone())
         .fallback_service(live.clone())
         .layer(middleware::from_fn(peer_addr));
     (app, live)
+}
+
+/// `/about`: a plain page, its body a template rendered outside any view.
+fn about() -> hyper::Response<Full<Bytes>> {
+    let body = render_to_string(|_meta| {
+        html! {
+            h1 { "About these examples" }
+            p { "A plain page served by a plain route of the live service, rendered with "
+                code { "render_to_string" } "." }
+            p { a href="/" { "All examples" } }
+        }
+    });
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>About</title></head>\n<body>\n{body}\n</body>\n</html>\n"
+    );
+    let mut response = hyper::Response::new(Full::new(Bytes::from(page)));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
 }
 
 /// Hands axum's peer address to the live service (for `Socket::connect_info`).

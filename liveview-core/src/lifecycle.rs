@@ -106,7 +106,8 @@ impl<V: LiveView> Default for LifecycleHooks<V> {
 impl<V: LiveView> Socket<V> {
     /// Attaches a lifecycle hook named `name` (Phoenix: `attach_hook(socket, name, stage,
     /// fun)`); it runs in attach order before the view's callback of its stage. A hook with
-    /// the same name and stage is replaced.
+    /// the same name and stage is replaced. Name the view type (`LifecycleHook::<Self>::…`)
+    /// when the closure's argument types cannot be inferred.
     ///
     /// ```
     /// # use liveview_core::{html, HookFlow, LifecycleHook, LiveView, Meta, Params, Rendered, Session, Socket, ViewResult};
@@ -116,7 +117,7 @@ impl<V: LiveView> Socket<V> {
     ///     type State = String; type Event = (); type Info = ();
     ///     async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
     ///         // The active tab follows the URL on every patch.
-    ///         socket.attach_hook("active-tab", LifecycleHook::handle_params(|socket, url: &Url, _| {
+    ///         socket.attach_hook("active-tab", LifecycleHook::<Self>::handle_params(|socket, url: &Url, _| {
     ///             let tab = url.path().to_owned();
     ///             socket.assign(|active| *active = tab);
     ///             HookFlow::Continue

@@ -49,7 +49,8 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(str::trim)
-        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == etag.strip_prefix("W/"))
+        // Weak comparison (RFC 9110 §13.1.2): `W/` prefixes do not count.
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag.trim_start_matches("W/"))
 }
 
 async fn file_response(
