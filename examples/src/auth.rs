@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use liveview_core::{
-    default_layout, html, Halt, LiveSession, LiveView, Meta, MountContext, OnMountResult,
-    Params, Rendered, Router, Session, Socket, ViewError, ViewResult,
+    default_layout, html, Halt, LiveSession, LiveView, Meta, MountContext, OnMountResult, Params,
+    Rendered, Router, Session, Socket, ViewError, ViewResult,
 };
 use liveview_hyper::{LiveService, SessionCookie};
 use serde::{Deserialize, Serialize};
@@ -139,7 +139,10 @@ async fn login(State(auth): AuthState, Form(form): Form<Credentials>) -> Respons
     match users.check(&form.username, &form.password) {
         Some(user) => (
             StatusCode::SEE_OTHER,
-            [(LOCATION, "/account".parse().unwrap()), (SET_COOKIE, cookie.set(&user))],
+            [
+                (LOCATION, "/account".parse().unwrap()),
+                (SET_COOKIE, cookie.set(&user)),
+            ],
         )
             .into_response(),
         None => (StatusCode::SEE_OTHER, [(LOCATION, "/login?failed=1")]).into_response(),
@@ -149,7 +152,10 @@ async fn login(State(auth): AuthState, Form(form): Form<Credentials>) -> Respons
 async fn logout(State(auth): AuthState) -> Response {
     (
         StatusCode::SEE_OTHER,
-        [(LOCATION, "/login".parse().unwrap()), (SET_COOKIE, auth.0.clear())],
+        [
+            (LOCATION, "/login".parse().unwrap()),
+            (SET_COOKIE, auth.0.clear()),
+        ],
     )
         .into_response()
 }
@@ -184,7 +190,12 @@ impl LiveView for Login {
     type Event = LoginEvent;
     type Info = ();
 
-    async fn mount(&self, socket: &mut Socket<Self>, params: &Params, session: &Session) -> ViewResult {
+    async fn mount(
+        &self,
+        socket: &mut Socket<Self>,
+        params: &Params,
+        session: &Session,
+    ) -> ViewResult {
         socket.page_title("Log in");
         let signed_in = session.typed::<User>().ok().map(|user| user.name);
         let failed = params.get("failed").is_some();

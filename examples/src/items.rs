@@ -60,7 +60,12 @@ impl LiveView for Items {
         Ok(())
     }
 
-    async fn handle_params(&self, socket: &mut Socket<Self>, _: &Url, params: &Params) -> ViewResult {
+    async fn handle_params(
+        &self,
+        socket: &mut Socket<Self>,
+        _: &Url,
+        params: &Params,
+    ) -> ViewResult {
         let action = socket.live_action().unwrap_or("index").to_owned();
         socket.page_title(format!("Items: {action}"));
         let selected = params.parse::<u32>("id");

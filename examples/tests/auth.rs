@@ -26,7 +26,12 @@ async fn start_app() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (app, live) = examples::web::app(endpoint, PathBuf::from("/nonexistent"));
-    tokio::spawn(examples::web::serve(listener, app, live, std::future::pending()));
+    tokio::spawn(examples::web::serve(
+        listener,
+        app,
+        live,
+        std::future::pending(),
+    ));
     address
 }
 
@@ -37,7 +42,13 @@ fn user_cookie(secret: &[u8], name: &str, admin: bool) -> String {
         name: name.to_owned(),
         admin,
     });
-    header.to_str().unwrap().split(';').next().unwrap().to_owned()
+    header
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// A raw HTTP/1.1 request; returns the status, the lower-cased head and the body.
@@ -74,7 +85,13 @@ fn page_of(html: &str) -> Page {
 }
 
 /// Joins `page`'s view with a payload of its own (connect params, a live navigation).
-async fn join_with(client: &mut Client, page: &Page, url_key: &str, url: &str, params: Value) -> Value {
+async fn join_with(
+    client: &mut Client,
+    page: &Page,
+    url_key: &str,
+    url: &str,
+    params: Value,
+) -> Value {
     let topic = format!("lv:{}", page.id);
     let join_ref = client.next_ref();
     let mut all = json!({"_csrf_token": page.csrf, "_mounts": 0});
@@ -128,7 +145,14 @@ async fn a_tampered_page_session_token_is_refused_at_join() {
     let middle = bytes.len() / 2;
     bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
     page.session = format!("{}.{mac}", String::from_utf8(bytes).unwrap());
-    let reply = join_with(&mut client, &page, "url", &format!("http://{address}/account"), json!({})).await;
+    let reply = join_with(
+        &mut client,
+        &page,
+        "url",
+        &format!("http://{address}/account"),
+        json!({}),
+    )
+    .await;
     assert_eq!(reply[4]["status"], json!("error"));
     assert_eq!(reply[4]["response"]["reason"], json!("stale"));
 }
@@ -142,15 +166,44 @@ async fn a_token_of_one_live_session_cannot_mount_a_view_of_another() {
     let mut client = Client::connect(address, &page.csrf).await;
     // Live navigation from /account (live session `account`) to /admin (`admin`): refused, the
     // client loads /admin over HTTP.
-    let reply = join_with(&mut client, &page, "redirect", &format!("http://{address}/admin"), json!({})).await;
-    assert_eq!(reply[4]["response"]["reason"], json!("unauthorized"), "{reply}");
+    let reply = join_with(
+        &mut client,
+        &page,
+        "redirect",
+        &format!("http://{address}/admin"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        reply[4]["response"]["reason"],
+        json!("unauthorized"),
+        "{reply}"
+    );
     // Nor can the token mount /admin as its own page, nor /login (the default live session).
     for path in ["/admin", "/login"] {
-        let reply = join_with(&mut client, &page, "url", &format!("http://{address}{path}"), json!({})).await;
-        assert_eq!(reply[4]["response"]["reason"], json!("unauthorized"), "{path}: {reply}");
+        let reply = join_with(
+            &mut client,
+            &page,
+            "url",
+            &format!("http://{address}{path}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            reply[4]["response"]["reason"],
+            json!("unauthorized"),
+            "{path}: {reply}"
+        );
     }
     // Its own route joins.
-    let reply = join_with(&mut client, &page, "url", &format!("http://{address}/account"), json!({})).await;
+    let reply = join_with(
+        &mut client,
+        &page,
+        "url",
+        &format!("http://{address}/account"),
+        json!({}),
+    )
+    .await;
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
     // Over HTTP, alice (an administrator) sees /admin with its live session's root layout;
     // bob gets 403 from the second guard, with the error page.
@@ -186,7 +239,11 @@ impl LiveView for Probe {
             .connect_info()
             .and_then(|info| info.user_agent.clone())
             .unwrap_or_default();
-        let marker = socket.assigns().get::<&'static str>().copied().unwrap_or("");
+        let marker = socket
+            .assigns()
+            .get::<&'static str>()
+            .copied()
+            .unwrap_or("");
         socket.assign(|state| *state = format!("zone={zone} hook={marker} agent={agent}"));
         Ok(())
     }
@@ -232,7 +289,11 @@ async fn on_mount_halts_with_a_redirect_in_the_http_render_and_at_the_join() {
     let url = format!("http://{address}/guarded");
     let reply = join_with(&mut client, &page, "url", &url, json!({"deny": true})).await;
     assert_eq!(reply[4]["status"], json!("error"), "{reply}");
-    assert_eq!(reply[4]["response"]["redirect"]["to"], json!("/elsewhere"), "{reply}");
+    assert_eq!(
+        reply[4]["response"]["redirect"]["to"],
+        json!("/elsewhere"),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -242,7 +303,14 @@ async fn connect_params_and_info_reach_the_connected_mount() {
     let page = page_of(&html);
     let mut client = Client::connect(address, &page.csrf).await;
     let url = format!("http://{address}/guarded");
-    let reply = join_with(&mut client, &page, "url", &url, json!({"timezone": "Europe/Paris"})).await;
+    let reply = join_with(
+        &mut client,
+        &page,
+        "url",
+        &url,
+        json!({"timezone": "Europe/Paris"}),
+    )
+    .await;
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
     let text = reply[4]["response"]["rendered"].to_string();
     assert!(text.contains("zone=Europe/Paris hook=assigned"), "{text}");
@@ -306,7 +374,10 @@ async fn a_patch_between_routes_of_one_view_keeps_it_and_changes_live_action() {
     assert!(html.contains("<section id=\"phx-"), "{html}");
     assert!(html.contains("class=\"items-page\""));
     let slot = html.find("id=\"items-slot\"").expect("the root slot");
-    assert!(slot > html.find("</section>").unwrap(), "the slot is outside the container");
+    assert!(
+        slot > html.find("</section>").unwrap(),
+        "the slot is outside the container"
+    );
     let page = page_of(&html);
     let mut client = Client::connect(address, &page.csrf).await;
     let (join_ref, reply) = client.join(&page, &format!("http://{address}/items")).await;
@@ -315,7 +386,12 @@ async fn a_patch_between_routes_of_one_view_keeps_it_and_changes_live_action() {
     assert!(joined.contains("\"index\""), "{joined}");
     let topic = format!("lv:{}", page.id);
     let msg_ref = client
-        .push(Some(&join_ref), &topic, "live_patch", json!({"url": format!("http://{address}/items/42")}))
+        .push(
+            Some(&join_ref),
+            &topic,
+            "live_patch",
+            json!({"url": format!("http://{address}/items/42")}),
+        )
         .await;
     // One frame: the patch's reply with a diff (action `show`, item 42); no link_redirect,
     // no remount (no new join), nothing else.
@@ -336,11 +412,20 @@ async fn a_patch_between_routes_of_one_view_keeps_it_and_changes_live_action() {
     assert!(diff.contains("\"2\""), "{diff}");
     // A route of another view in the same live session still takes the link_redirect path.
     let msg_ref = client
-        .push(Some(&join_ref), &topic, "live_patch", json!({"url": format!("http://{address}/counter")}))
+        .push(
+            Some(&join_ref),
+            &topic,
+            "live_patch",
+            json!({"url": format!("http://{address}/counter")}),
+        )
         .await;
     let frame = client.recv().await;
     assert_eq!(frame[1], json!(msg_ref));
-    assert_eq!(frame[4]["response"]["link_redirect"], json!(true), "{frame}");
+    assert_eq!(
+        frame[4]["response"]["link_redirect"],
+        json!(true),
+        "{frame}"
+    );
 }
 
 /// The strings of 16 hex digits in a rendered tree (the items view's mount id).

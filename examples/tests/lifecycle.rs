@@ -115,7 +115,10 @@ async fn attached_hooks_run_before_the_views_callbacks_and_may_halt() {
     let address = support::start_router(Router::new().live("/hooked", view)).await;
     let mut joined = Joined::open(address, "/hooked").await;
     let text = joined.rendered().to_string();
-    assert!(text.contains("\"/hooked\""), "the params hook ran at mount: {text}");
+    assert!(
+        text.contains("\"/hooked\""),
+        "the params hook ran at mount: {text}"
+    );
     assert_eq!(renders.load(Ordering::SeqCst), 1, "after the join's render");
 
     // A view event: the hook sees it, the view handles it.
@@ -137,5 +140,8 @@ async fn attached_hooks_run_before_the_views_callbacks_and_may_halt() {
     assert!(reply.get("reason").is_none(), "{reply}");
     let diff = reply["diff"].to_string();
     assert!(diff.contains("\"2\""), "seen=2: {diff}");
-    assert!(renders.load(Ordering::SeqCst) >= 4, "after-render ran per render");
+    assert!(
+        renders.load(Ordering::SeqCst) >= 4,
+        "after-render ran per render"
+    );
 }

@@ -19,7 +19,12 @@ async fn start_app() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (app, live) = examples::web::app(endpoint, PathBuf::from("/nonexistent"));
-    tokio::spawn(examples::web::serve(listener, app, live, std::future::pending()));
+    tokio::spawn(examples::web::serve(
+        listener,
+        app,
+        live,
+        std::future::pending(),
+    ));
     address
 }
 
@@ -52,9 +57,15 @@ async fn a_second_static_directory_answers_with_etag_and_304() {
         Some("public, max-age=0, must-revalidate")
     );
     // The head was lower-cased: the weak tag's `W/` back, its hex digits are lower-case anyway.
-    let etag = header(&head, "etag").expect("an etag").replacen("w/", "W/", 1);
-    let (status, head, body) =
-        get(address, "/static/robots.txt", &format!("If-None-Match: {etag}\r\n")).await;
+    let etag = header(&head, "etag")
+        .expect("an etag")
+        .replacen("w/", "W/", 1);
+    let (status, head, body) = get(
+        address,
+        "/static/robots.txt",
+        &format!("If-None-Match: {etag}\r\n"),
+    )
+    .await;
     assert_eq!(status, 304);
     assert!(body.is_empty());
     assert_eq!(header(&head, "etag"), Some(etag.to_lowercase().as_str()));
@@ -69,7 +80,10 @@ async fn a_plain_route_serves_a_template_rendered_outside_a_view() {
     let address = start_app().await;
     let (status, head, body) = get(address, "/about", "").await;
     assert_eq!(status, 200);
-    assert_eq!(header(&head, "content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        header(&head, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert!(body.contains("<h1>About these examples</h1>"), "{body}");
     assert!(!body.contains("data-phx-main"), "not a live page");
     // The live routes still answer.
@@ -80,7 +94,8 @@ async fn a_plain_route_serves_a_template_rendered_outside_a_view() {
 
 #[tokio::test]
 async fn live_service_is_a_tower_service_with_plain_post_routes() {
-    let endpoint = examples::endpoint(Router::new().live("/", examples::index::Index), None).unwrap();
+    let endpoint =
+        examples::endpoint(Router::new().live("/", examples::index::Index), None).unwrap();
     let mut live = LiveService::new(endpoint).route(Method::POST, "/echo", |request| async move {
         let body = request.into_body();
         Response::new(Full::new(Bytes::from(format!("got {} bytes", body.len()))))
@@ -92,7 +107,10 @@ async fn live_service_is_a_tower_service_with_plain_post_routes() {
             .body(Full::new(Bytes::from_static(body.as_bytes())))
             .unwrap()
     };
-    let response = live.call(call(Method::POST, "/echo", "hello")).await.unwrap();
+    let response = live
+        .call(call(Method::POST, "/echo", "hello"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], b"got 5 bytes");
@@ -108,7 +126,11 @@ async fn live_service_is_a_tower_service_with_plain_post_routes() {
     let big = Request::builder()
         .method(Method::POST)
         .uri("/echo")
-        .body(Full::new(Bytes::from(vec![b'x'; liveview_hyper::MAX_PLAIN_BODY + 1])))
+        .body(Full::new(Bytes::from(vec![
+            b'x';
+            liveview_hyper::MAX_PLAIN_BODY
+                + 1
+        ])))
         .unwrap();
     assert_eq!(live.call(big).await.unwrap().status(), 413);
 }

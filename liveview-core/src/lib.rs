@@ -74,6 +74,8 @@ mod view;
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
 pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLASH_COOKIE};
+pub use event::{ClientEvent, EventKind};
+pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
 pub use layout::{
     default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,
@@ -81,8 +83,6 @@ pub use layout::{
 };
 pub use lifecycle::{HookFlow, LifecycleHook};
 pub use live_session::{LiveSession, RouteOptions};
-pub use event::{ClientEvent, EventKind};
-pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{

@@ -144,7 +144,10 @@ impl<V: LiveView> Socket<V> {
 
     /// Runs the hooks of one stage; hooks attached or detached while they run apply from the
     /// next turn.
-    fn run_hooks(&mut self, mut run: impl FnMut(&LifecycleHook<V>, &mut Self) -> HookFlow) -> HookFlow {
+    fn run_hooks(
+        &mut self,
+        mut run: impl FnMut(&LifecycleHook<V>, &mut Self) -> HookFlow,
+    ) -> HookFlow {
         if self.extras.hooks.0.is_empty() {
             return HookFlow::Continue;
         }

@@ -363,7 +363,9 @@ impl Session {
     pub fn from_typed<T: serde::Serialize>(value: &T) -> Result<Self, serde_json::Error> {
         match serde_json::to_value(value)? {
             Value::Object(map) => Ok(Self(map)),
-            _ => Err(serde::ser::Error::custom("a session serializes to a JSON object")),
+            _ => Err(serde::ser::Error::custom(
+                "a session serializes to a JSON object",
+            )),
         }
     }
 

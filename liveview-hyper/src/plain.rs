@@ -15,7 +15,8 @@ pub const MAX_PLAIN_BODY: usize = 1 << 20;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A plain route's handler, type-erased.
-pub(crate) type Handler = Arc<dyn Fn(Request<Bytes>) -> BoxFuture<Response<Full<Bytes>>> + Send + Sync>;
+pub(crate) type Handler =
+    Arc<dyn Fn(Request<Bytes>) -> BoxFuture<Response<Full<Bytes>>> + Send + Sync>;
 
 /// A plain route: a method and an exact path.
 #[derive(Clone)]

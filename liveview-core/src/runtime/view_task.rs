@@ -19,20 +19,18 @@ use super::upload_channel::UploadSlot;
 use crate::catch::{callback, callback_status, catch, catch_sync, Failure};
 use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::event::ClientEvent;
-use crate::info::{InfoQueue, InfoSender, InfoWake};
-use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
-use crate::protocol::ChannelRef;
-use crate::socket::{Navigation as Requested, Socket};
-use crate::telemetry::Alive;
-use crate::untrusted::Untrusted;
 use crate::hooks::run_on_mount;
+use crate::info::{InfoQueue, InfoSender, InfoWake};
 use crate::lifecycle::{self, HookFlow};
 use crate::live_session::LiveSession;
+use crate::protocol::payload::{self, Turn};
+use crate::protocol::ChannelRef;
+use crate::socket::Socket;
+use crate::telemetry::Alive;
+use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
-/// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
-/// the view is considered looping and crashed.
-const MAX_CHAINED_PATCHES: usize = 20;
+mod navigation;
 
 /// Creates the view of a verified join, parked in its cell with its mount queued.
 pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
@@ -244,7 +242,13 @@ impl<V: LiveView> ViewTask<V> {
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let msg_ref = msg_ref.as_deref();
         let hooks = self.live_session.clone();
-        let halted = run_on_mount(&hooks.on_mount, &mut self.socket, params, session, &self.url);
+        let halted = run_on_mount(
+            &hooks.on_mount,
+            &mut self.socket,
+            params,
+            session,
+            &self.url,
+        );
         if let Err(failure) = halted {
             return self.join_failed(msg_ref, failure).await;
         }
@@ -468,58 +472,6 @@ impl<V: LiveView> ViewTask<V> {
         self.finish_turn(msg_ref, None).await
     }
 
-    async fn on_live_patch(
-        &mut self,
-        msg_ref: Option<String>,
-        payload: Queued,
-    ) -> Result<Flow, Crash> {
-        #[derive(Deserialize)]
-        struct Patch {
-            url: String,
-        }
-        let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
-            return self
-                .refuse(msg_ref.as_deref(), "malformed live_patch")
-                .await;
-        };
-        drop(payload);
-        let url = Url::parse(&patch.url);
-        // A patch stays in this view for a route of the same view in the same live session
-        // (Phoenix) and a query that decodes; anything else takes the `link_redirect` path (a
-        // new join, or a page load that answers 400).
-        let target = self
-            .shared
-            .routes
-            .find_route(url.path())
-            .filter(|found| self.patchable(found.pattern, found.view))
-            .and_then(|found| {
-                let mut params = found.params;
-                let query = url
-                    .query()
-                    .map_or(Ok(()), |query| params.extend_query(query));
-                query
-                    .is_ok()
-                    .then(|| (found.pattern.to_owned(), found.action.cloned(), params))
-            });
-        let Some((route, action, params)) = target else {
-            let reply = payload::link_redirect_reply(self.channel(), msg_ref.as_deref());
-            send_text(&*self.out, reply).await;
-            return Ok(Flow::Continue);
-        };
-        self.url = url;
-        self.enter_route(route, action);
-        self.socket.clear_flash(None);
-        callback(lifecycle::handle_params(
-            &*self.view,
-            &mut self.socket,
-            &self.url,
-            &params,
-        ))
-        .await
-        .map_err(Crash)?;
-        self.finish_turn(msg_ref, None).await
-    }
-
     async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
         let frame = self.channel().ok(msg_ref.as_deref());
         send_text(&*self.out, frame).await;
@@ -557,99 +509,6 @@ impl<V: LiveView> ViewTask<V> {
                 .map_err(|message| Crash(format!("handle_info: {message}")))?;
         }
         self.finish_turn(None, None).await
-    }
-
-    /// Applies navigation requested by the last callback. Patches run `handle_params` and
-    /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
-    /// are returned (they end the view).
-    async fn navigate(
-        &mut self,
-        join_patch: &mut Option<String>,
-    ) -> Result<Option<Navigation>, Crash> {
-        let mut patches = 0;
-        while let Some(requested) = self.socket.take_navigation() {
-            let (to, replace) = match requested {
-                Requested::Patch { to, replace } => (to, replace),
-                Requested::LiveRedirect { to, replace } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::LiveRedirect;
-                    return Ok(Some(Navigation::new(
-                        kind,
-                        &to,
-                        Some(replace),
-                        flash.as_deref(),
-                    )));
-                }
-                Requested::Redirect { to } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::Redirect;
-                    return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
-                }
-            };
-            patches += 1;
-            if patches > MAX_CHAINED_PATCHES {
-                return Err(Crash(format!(
-                    "more than {MAX_CHAINED_PATCHES} chained push_patch calls"
-                )));
-            }
-            let url = Url::parse(&to);
-            let Some(found) = self.shared.routes.find_route(url.path()) else {
-                return Err(Crash(format!("push_patch to an unrouted path {to}")));
-            };
-            if !self.patchable(found.pattern, found.view) {
-                // Another view: a patch becomes a live redirect.
-                self.socket
-                    .set_navigation(Requested::LiveRedirect { to, replace });
-                continue;
-            }
-            let (route, action) = (found.pattern.to_owned(), found.action.cloned());
-            let mut params = found.params;
-            if let Some(query) = url.query() {
-                params
-                    .extend_query(query)
-                    .map_err(|error| Crash(format!("push_patch to {to}: {error}")))?;
-            }
-            let patch = Navigation::new(NavigationKind::LivePatch, &to, Some(replace), None);
-            if self.last.is_none() {
-                *join_patch = Some(patch.json().to_owned());
-            } else {
-                let frame = patch.push(self.channel());
-                send_text(&*self.out, frame).await;
-            }
-            self.url = url;
-            self.enter_route(route, action);
-            callback(lifecycle::handle_params(
-                &*self.view,
-                &mut self.socket,
-                &self.url,
-                &params,
-            ))
-            .await
-            .map_err(Crash)?;
-        }
-        Ok(None)
-    }
-
-    /// Whether a patch to the route `pattern` (serving `view`) stays in this view: its own
-    /// route, or another route of the same view type in the same live session (Phoenix).
-    fn patchable(&self, pattern: &str, view: &dyn super::shared::Joinable) -> bool {
-        pattern == self.route
-            || (view.view_type() == std::any::TypeId::of::<V>()
-                && self.shared.routes.same_session(pattern, &self.route))
-    }
-
-    /// The view now serves the route `pattern` with its action (a patch moved it).
-    fn enter_route(&mut self, pattern: String, action: Option<Arc<str>>) {
-        if pattern != self.route {
-            self.route = pattern;
-            self.socket.extras.live_action = action;
-        }
-    }
-
-    /// The flash, signed, for the client to carry across a navigation.
-    fn flash_token(&self) -> Option<String> {
-        let flash = self.socket.flash();
-        (!flash.is_empty()).then(|| self.shared.signer.sign_json(flash, 60))
     }
 
     /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
