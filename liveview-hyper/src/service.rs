@@ -371,13 +371,13 @@ fn connect_info<B>(request: &Request<B>, trust_forwarded_for: bool) -> ConnectIn
             .get(name)
             .map(|value| cut(&String::from_utf8_lossy(value.as_bytes()), 512))
     };
-    let mut info = ConnectInfo::default();
-    info.peer = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
-    info.user_agent = header(USER_AGENT);
-    if trust_forwarded_for {
-        info.x_forwarded_for = header(HeaderName::from_static("x-forwarded-for"));
+    ConnectInfo {
+        peer: request.extensions().get::<PeerAddr>().map(|peer| peer.0),
+        user_agent: header(USER_AGENT),
+        x_forwarded_for: trust_forwarded_for
+            .then(|| header(HeaderName::from_static("x-forwarded-for")))
+            .flatten(),
     }
-    info
 }
 
 /// `text` cut to at most `max` bytes, at a character boundary.
