@@ -62,20 +62,28 @@ async fn peer_addr(mut request: Request, next: Next) -> axum::response::Response
     next.run(request).await
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then closes the live sockets.
+/// Serves `app` on `listener` until `shutdown` resolves; then closes the live sockets with
+/// 1001 (clients reconnect elsewhere) and waits up to 10 seconds for them to end, as
+/// `liveview_hyper::serve` does.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     live: LiveService,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let closing = live.clone();
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
-        live.close_sockets();
+        closing.close_sockets();
     })
-    .await
+    .await?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while live.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Ok(())
 }

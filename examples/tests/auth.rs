@@ -439,3 +439,63 @@ fn hex_ids(tree: &Value) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// A view whose mount fails: with a plain error over HTTP, with "forbidden" at the join.
+#[derive(Default)]
+struct Failing;
+
+impl LiveView for Failing {
+    type State = ();
+    type Event = ();
+    type Info = ();
+
+    async fn mount(
+        &self,
+        socket: &mut liveview_core::Socket<Self>,
+        params: &liveview_core::Params,
+        _: &liveview_core::Session,
+    ) -> liveview_core::ViewResult {
+        if socket.connected() {
+            return Err(liveview_core::ViewError::forbidden("not over the socket"));
+        }
+        if params.get("crash").is_some() {
+            return Err(liveview_core::ViewError::msg(
+                "database password is hunter2",
+            ));
+        }
+        Ok(())
+    }
+
+    fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+        html! { p { "fine" } }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_mount_is_a_500_page_and_an_error_status_at_join_is_unauthorized() {
+    let address = support::start_router(Router::new().live("/failing", Failing)).await;
+    let (status, head, body) = get(address, "/failing?crash=1", None).await;
+    assert_eq!(status, 500);
+    assert!(head.contains("content-type: text/html"), "{head}");
+    assert!(
+        body.contains("<h1>500 Internal Server Error</h1>"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("hunter2"),
+        "the error's details stay in the log"
+    );
+    // Rendered fine over HTTP; the connected mount answers 403: the join is refused with
+    // `unauthorized` (the client loads the page over HTTP, which shows the error page).
+    let (status, _, html) = get(address, "/failing", None).await;
+    assert_eq!(status, 200);
+    let page = page_of(&html);
+    let mut client = Client::connect(address, &page.csrf).await;
+    let url = format!("http://{address}/failing");
+    let reply = join_with(&mut client, &page, "url", &url, json!({})).await;
+    assert_eq!(
+        reply[4]["response"]["reason"],
+        json!("unauthorized"),
+        "{reply}"
+    );
+}

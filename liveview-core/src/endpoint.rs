@@ -142,6 +142,31 @@ impl EndpointBuilder {
     ///     .unwrap();
     /// assert_eq!(endpoint.error_page(404, None), "<h1>Oops: 404</h1>");
     /// ```
+    ///
+    /// A view's mount answering "not found" renders it as [`Page::Error`]:
+    ///
+    /// ```
+    /// use liveview_core::{html, Endpoint, LiveView, Meta, Page, Params, Rendered, Router};
+    /// use liveview_core::{Session, Socket, ViewError, ViewResult};
+    /// #[derive(Default)]
+    /// struct Item;
+    /// impl LiveView for Item {
+    ///     type State = (); type Event = (); type Info = ();
+    ///     async fn mount(&self, _: &mut Socket<Self>, params: &Params, _: &Session) -> ViewResult {
+    ///         Err(ViewError::not_found(format!("no item {}", params.get("id").unwrap_or(""))))
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! {} }
+    /// }
+    /// let endpoint = Endpoint::builder(Router::new().live("/items/:id", Item))
+    ///     .random_secret_key()
+    ///     .error_page(|page| format!("{} {}", page.status, page.message.unwrap_or("")))
+    ///     .build()
+    ///     .unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let page = endpoint.render_page("/items/7", Default::default()).await.unwrap();
+    /// assert_eq!(page, Page::Error { status: 404, html: "404 no item 7".into() });
+    /// # });
+    /// ```
     pub fn error_page(
         mut self,
         renderer: impl Fn(&ErrorPage<'_>) -> String + Send + Sync + 'static,

@@ -135,6 +135,16 @@ impl<V: LiveView> Socket<V> {
     }
 
     /// Detaches the hooks named `name` (Phoenix: `detach_hook`); whether there was one.
+    ///
+    /// ```
+    /// # use liveview_core::{html, HookFlow, LifecycleHook, LiveView, Meta, Rendered, Socket};
+    /// # #[derive(Default)] struct Page;
+    /// # impl LiveView for Page { type State = (); type Event = (); type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! {} } }
+    /// fn stop_tracking(socket: &mut Socket<Page>) -> bool {
+    ///     socket.detach_hook("analytics")
+    /// }
+    /// ```
     pub fn detach_hook(&mut self, name: &str) -> bool {
         let hooks = &mut self.extras.hooks.0;
         let before = hooks.len();

@@ -78,7 +78,15 @@ impl LiveSession {
     }
 
     /// The root layout of the live session's pages (Phoenix: `root_layout:`), instead of the
-    /// endpoint's.
+    /// endpoint's (a route's own, [`RouteOptions::root_layout`], wins).
+    ///
+    /// ```
+    /// use liveview_core::{default_layout, LiveSession};
+    /// let admin = LiveSession::new("admin").root_layout(|parts| {
+    ///     default_layout(parts).replacen("<body>\n", "<body>\n<header>Admin</header>\n", 1)
+    /// });
+    /// # let _ = admin;
+    /// ```
     pub fn root_layout(
         mut self,
         layout: impl Fn(&PageParts<'_>) -> String + Send + Sync + 'static,

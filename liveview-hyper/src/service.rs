@@ -82,6 +82,12 @@ impl fmt::Debug for Settings {
 /// [`Socket::connect_info`](liveview_core::Socket::connect_info) and the socket's log span.
 /// [`serve`] inserts it; behind another server (axum), insert it in a middleware (from
 /// axum's `ConnectInfo<SocketAddr>`).
+///
+/// ```
+/// let mut request = hyper::Request::new(());
+/// let peer: std::net::SocketAddr = "10.0.0.7:41000".parse().unwrap();
+/// request.extensions_mut().insert(liveview_hyper::PeerAddr(peer));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 
@@ -142,6 +148,15 @@ impl LiveService {
     /// The `Cache-Control` of static files (default `public, max-age=0, must-revalidate`:
     /// browsers revalidate, and get `304` while the file is unchanged). Use a long `max-age`
     /// for fingerprinted file names.
+    ///
+    /// ```
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint)
+    ///     .static_dir("/fonts/", "priv/fonts")
+    ///     .cache_control("public, max-age=31536000, immutable");
+    /// # let _ = service;
+    /// ```
     pub fn cache_control(self, value: &'static str) -> Self {
         self.map(|settings| settings.cache_control = HeaderValue::from_static(value))
     }
@@ -212,6 +227,13 @@ impl LiveService {
     /// Puts the `X-Forwarded-For` header of the WebSocket upgrade into
     /// [`ConnectInfo::x_forwarded_for`](liveview_core::ConnectInfo) (Phoenix: `connect_info:
     /// [:x_headers]`). Only behind a proxy that sets it: a client can send any value.
+    ///
+    /// ```
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint).trust_forwarded_for(true);
+    /// # let _ = service;
+    /// ```
     pub fn trust_forwarded_for(self, trust: bool) -> Self {
         self.map(|settings| settings.trust_forwarded_for = trust)
     }
@@ -633,4 +655,27 @@ fn text_body(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_info_takes_the_peer_the_agent_and_forwarded_for_only_when_trusted() {
+        let peer: std::net::SocketAddr = "10.1.2.3:4000".parse().unwrap();
+        let mut request = Request::builder()
+            .header(USER_AGENT, "x".repeat(600))
+            .header("x-forwarded-for", "203.0.113.9")
+            .body(())
+            .unwrap();
+        request.extensions_mut().insert(PeerAddr(peer));
+        let info = connect_info(&request, false);
+        assert_eq!(info.peer, Some(peer));
+        assert_eq!(info.user_agent.as_deref().map(str::len), Some(512));
+        assert_eq!(info.x_forwarded_for, None, "not trusted by default");
+        let info = connect_info(&request, true);
+        assert_eq!(info.x_forwarded_for.as_deref(), Some("203.0.113.9"));
+        assert_eq!(cut("héllo", 2), "h");
+    }
 }
