@@ -40,9 +40,17 @@ pub fn routes(router: Router) -> Router {
         .live_action("/items/:id", Items, "show")
 }
 
+/// The items page's events.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// `phx-click="next"`: `push_patch` to the next item's route.
+    Next,
+}
+
 impl LiveView for Items {
     type State = State;
-    type Event = ();
+    type Event = Event;
     type Info = ();
 
     fn container(&self) -> Container {
@@ -77,6 +85,12 @@ impl LiveView for Items {
         Ok(())
     }
 
+    async fn handle_event(&self, socket: &mut Socket<Self>, Event::Next: Event) -> ViewResult {
+        let next = socket.context().selected.map_or(1, |id| (id + 1) % 1000);
+        socket.push_patch(format!("/items/{next}"), false);
+        Ok(())
+    }
+
     fn root_slot(&self, state: &State, _: &Meta<'_>) -> Option<Rendered> {
         Some(html! { aside #items-slot { "Rendered outside the container for " (&state.action) } })
     }
@@ -94,6 +108,7 @@ impl LiveView for Items {
                 a #to-new href="/items/new" data-phx-link="patch" data-phx-link-state="push" { "New item" } " · "
                 a #to-42 href="/items/42" data-phx-link="patch" data-phx-link-state="push" { "Item 42" }
             }
+            button #next phx-click="next" { "Next item (push_patch)" }
             (crate::back_link())
         }
     }

@@ -410,6 +410,19 @@ async fn a_patch_between_routes_of_one_view_keeps_it_and_changes_live_action() {
     assert_eq!(mount_id.len(), 1, "{joined}");
     assert!(!diff.contains(&mount_id[0]), "{diff}");
     assert!(diff.contains("\"2\""), "{diff}");
+    // A server-side push_patch to another route of the view: the `live_patch` push, then the
+    // event's reply with handle_params' changes; still no remount.
+    let msg_ref = client
+        .push(Some(&join_ref), &topic, "event", support::click("next", json!({"value": ""})))
+        .await;
+    let frame = client.recv().await;
+    assert_eq!(frame[3], json!("live_patch"), "{frame}");
+    assert_eq!(frame[4]["to"], json!("/items/43"));
+    let frame = client.recv().await;
+    assert_eq!(frame[1], json!(msg_ref), "{frame}");
+    let diff = frame[4]["response"]["diff"].to_string();
+    assert!(diff.contains("43"), "{diff}");
+    assert!(!diff.contains(&mount_id[0]), "{diff}");
     // A route of another view in the same live session still takes the link_redirect path.
     let msg_ref = client
         .push(

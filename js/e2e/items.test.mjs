@@ -45,6 +45,15 @@ test("items: /items -> /items/42 patches without a remount, live_action changes"
   assert.equal(new URL(page.url()).pathname, "/items/new");
   assert.equal((await page.textContent("#mount-id")).trim(), mountId, "no remount");
 
+  // A server-side push_patch to another route of the view: still no remount.
+  await page.click("#next");
+  await textIs(page, "#selected", "Item 1");
+  assert.equal(new URL(page.url()).pathname, "/items/1");
+  await textIs(page, "#live-action", "show");
+  assert.equal((await page.textContent("#mount-id")).trim(), mountId, "no remount");
+  await page.goBack();
+  await textIs(page, "#live-action", "new");
+
   // Back: handle_params again, same view.
   await page.goBack();
   await textIs(page, "#live-action", "show");
