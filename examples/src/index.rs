@@ -69,6 +69,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/items",
         "Items: one view for three routes (live_action), patches without a remount",
     ),
+    (
+        "/about",
+        "About: a plain page beside the live ones (render_to_string)",
+    ),
 ];
 
 /// The index view.

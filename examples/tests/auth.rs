@@ -413,7 +413,12 @@ async fn a_patch_between_routes_of_one_view_keeps_it_and_changes_live_action() {
     // A server-side push_patch to another route of the view: the `live_patch` push, then the
     // event's reply with handle_params' changes; still no remount.
     let msg_ref = client
-        .push(Some(&join_ref), &topic, "event", support::click("next", json!({"value": ""})))
+        .push(
+            Some(&join_ref),
+            &topic,
+            "event",
+            support::click("next", json!({"value": ""})),
+        )
         .await;
     let frame = client.recv().await;
     assert_eq!(frame[3], json!("live_patch"), "{frame}");
