@@ -1,0 +1,15 @@
+//! Every example driven with the in-process test toolkit (`liveview_core::testing`): the dead
+//! render, the connected join and every interaction go through the real runtime, and the HTML
+//! is merged as the browser's client merges it. Fast: no browser, no socket.
+
+#[path = "toolkit/counter.rs"]
+mod counter;
+
+use std::sync::Arc;
+
+use liveview_core::Endpoint;
+
+/// The examples' endpoint (in-process pub/sub, a random key).
+pub fn app() -> Arc<Endpoint> {
+    examples::app(None).expect("the examples' endpoint builds")
+}
