@@ -2,8 +2,14 @@
 //! render, the connected join and every interaction go through the real runtime, and the HTML
 //! is merged as the browser's client merges it. Fast: no browser, no socket.
 
+#[path = "toolkit/components.rs"]
+mod components;
 #[path = "toolkit/counter.rs"]
 mod counter;
+#[path = "toolkit/navigation.rs"]
+mod navigation;
+#[path = "toolkit/pages.rs"]
+mod pages;
 
 use std::sync::Arc;
 

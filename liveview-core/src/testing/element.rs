@@ -157,7 +157,9 @@ fn actions(
             return Ok(Vec::new());
         }
     }
-    let Some(spec) = el.attr(binding) else {
+    // `phx-window-keydown` and the like fire wherever the key is pressed.
+    let window = binding.replacen("phx-", "phx-window-", 1);
+    let Some(spec) = el.attr(binding).or_else(|| el.attr(&window)) else {
         if binding == "phx-click" && el.name() == "a" {
             let href = el.attr("href").unwrap_or_default().to_owned();
             match el.attr("data-phx-link") {
@@ -278,7 +280,7 @@ fn describe(element: ElementRef<'_>) -> String {
 }
 
 /// Sends one `event` push; returns the hook reply (`"r"` of the reply's diff), if any.
-async fn push_event(
+pub(crate) async fn push_event(
     view: &mut LiveViewTest,
     kind: &str,
     event: &str,

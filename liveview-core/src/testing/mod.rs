@@ -119,6 +119,8 @@ pub struct Navigation {
     pub to: String,
     /// The flash carried to the target.
     pub flash: Flash,
+    /// The signed flash token, as the client carries it (join payload or cookie).
+    pub(crate) flash_token: Option<String>,
 }
 
 /// Why a toolkit call failed.

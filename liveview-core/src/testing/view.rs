@@ -68,7 +68,16 @@ impl LiveOptions {
         endpoint: &Arc<Endpoint>,
         path: &str,
     ) -> Result<LiveViewTest, TestError> {
-        let page = dead_render_with(endpoint, path, self.session.clone()).await?;
+        self.mount_with_flash(endpoint, path, None).await
+    }
+
+    async fn mount_with_flash(
+        self,
+        endpoint: &Arc<Endpoint>,
+        path: &str,
+        flash: Option<&str>,
+    ) -> Result<LiveViewTest, TestError> {
+        let page = dead_render_with(endpoint, path, self.session.clone(), flash).await?;
         let mut view = LiveViewTest {
             endpoint: endpoint.clone(),
             channel: Channel::connect(endpoint, self.timeout),
@@ -110,21 +119,23 @@ pub struct DeadPage {
 /// Renders `path` as the HTTP request would (`connected()` is false): the whole page, or
 /// [`TestError::Redirect`] when mount redirected, [`TestError::NotFound`] for an unrouted path.
 pub async fn dead_render(endpoint: &Arc<Endpoint>, path: &str) -> Result<DeadPage, TestError> {
-    dead_render_with(endpoint, path, Session::default()).await
+    dead_render_with(endpoint, path, Session::default(), None).await
 }
 
 pub(crate) async fn dead_render_with(
     endpoint: &Arc<Endpoint>,
     path: &str,
     session: Session,
+    flash: Option<&str>,
 ) -> Result<DeadPage, TestError> {
-    let html = match endpoint.render_page(path, session).await {
+    let html = match endpoint.render_page_with_flash(path, session, flash).await {
         Ok(Page::Html(html)) => html,
         Ok(Page::Redirect(to)) => {
             return Err(TestError::Redirect(Navigation {
                 kind: NavigationKind::Redirect,
                 to,
                 flash: Flash::default(),
+                flash_token: None,
             }))
         }
         Ok(Page::NotFound) => return Err(TestError::NotFound(path.to_owned())),
@@ -354,15 +365,23 @@ impl LiveViewTest {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let flash = target
+        let flash_token = target
             .get("flash")
             .and_then(Value::as_str)
+            .map(str::to_owned);
+        let flash = flash_token
+            .as_deref()
             .and_then(|token| self.endpoint.signer().verify_json::<Flash>(token).ok())
             .unwrap_or_default();
         if kind == NavigationKind::Patch {
             self.url = format!("{BASE_URL}{}", path_of(&to));
         }
-        self.navigation.push_back(Navigation { kind, to, flash });
+        self.navigation.push_back(Navigation {
+            kind,
+            to,
+            flash,
+            flash_token,
+        });
     }
 
     /// After a render: the component-destroy round trip for components that left the page
@@ -455,6 +474,25 @@ impl LiveViewTest {
         Form::new(self, css)
     }
 
+    /// Sends event `event` with `value` to the view itself, as a `phx-click` without an element
+    /// would (`value` must be an object). Returns the view's HTML after the reply.
+    /// Phoenix: `render_click(view, event, value)`.
+    pub async fn render_click(&mut self, event: &str, value: Value) -> Result<String, TestError> {
+        super::element::push_event(self, "click", event, value, None).await?;
+        Ok(self.html().to_owned())
+    }
+
+    /// A hook of the view pushing `event` with `value` (`this.pushEvent`); returns the reply
+    /// the hook's callback receives (`None` when the view did not reply).
+    /// Phoenix: `render_hook(view, event, value)`.
+    pub async fn render_hook(
+        &mut self,
+        event: &str,
+        value: Value,
+    ) -> Result<Option<Value>, TestError> {
+        super::element::push_event(self, "hook", event, value, None).await
+    }
+
     pub(crate) fn selector_error(&self, css: &str, text: Option<&str>, found: usize) -> TestError {
         TestError::Selector {
             selector: match text {
@@ -536,12 +574,19 @@ impl LiveViewTest {
     pub async fn follow(&mut self, navigation: Navigation) -> Result<(), TestError> {
         match navigation.kind {
             NavigationKind::Patch => self.patch(&navigation.to).await,
-            NavigationKind::LiveRedirect => self.navigate(&navigation.to).await,
+            NavigationKind::LiveRedirect => {
+                self.navigate_with(path_of(&navigation.to), navigation.flash_token)
+                    .await
+            }
             NavigationKind::Redirect => {
                 let fresh = self
                     .options
                     .clone()
-                    .mount(&self.endpoint, path_of(&navigation.to))
+                    .mount_with_flash(
+                        &self.endpoint,
+                        path_of(&navigation.to),
+                        navigation.flash_token.as_deref(),
+                    )
                     .await?;
                 *self = fresh;
                 Ok(())
@@ -574,8 +619,11 @@ impl LiveViewTest {
     /// view and joins the target in the same container. A target outside the live session
     /// is refused by the server and then loaded as a full page, as the client does.
     pub async fn navigate(&mut self, path: &str) -> Result<(), TestError> {
+        self.navigate_with(path, None).await
+    }
+
+    async fn navigate_with(&mut self, path: &str, flash: Option<String>) -> Result<(), TestError> {
         self.leave().await?;
-        let flash = None;
         match self
             .join(&format!("{BASE_URL}{path}"), "redirect", flash)
             .await
@@ -694,6 +742,10 @@ fn refusal(what: &str, response: &Value) -> TestError {
                 .unwrap_or_default()
                 .to_owned(),
             flash: Flash::default(),
+            flash_token: target
+                .get("flash")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         });
     }
     TestError::Refused {
