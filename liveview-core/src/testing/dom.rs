@@ -193,9 +193,118 @@ pub(crate) fn urlencode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>)
     serializer.finish()
 }
 
+/// What `phx-update="append"`/`"prepend"` containers keep in the browser: after a render the
+/// client puts back the children the previous page had (matched by id: a child rendered again
+/// is updated in place; new children go after, or before for prepend). `previous` is the page
+/// before, `next` the render; returns the page the browser shows.
+pub(crate) fn keep_appended(previous: &str, next: String) -> String {
+    if !next.contains("phx-update=\"append\"") && !next.contains("phx-update=\"prepend\"") {
+        return next;
+    }
+    let old = Html::parse_fragment(previous);
+    let new = Html::parse_fragment(&next);
+    let Ok(containers) = selector("[phx-update=append][id], [phx-update=prepend][id]") else {
+        return next;
+    };
+    let mut replacements: Vec<(String, String)> = Vec::new();
+    for container in new.select(&containers) {
+        let id = container.value().attr("id").unwrap_or_default();
+        let Some(before) = old
+            .select(&containers)
+            .find(|c| c.value().attr("id") == Some(id))
+        else {
+            continue;
+        };
+        let children = |parent: ElementRef<'_>| -> Vec<(Option<String>, String)> {
+            parent
+                .children()
+                .filter_map(ElementRef::wrap)
+                .map(|child| (child.value().attr("id").map(str::to_owned), child.html()))
+                .collect()
+        };
+        let old_children = children(before);
+        let new_children = children(container);
+        let is_new =
+            |id: &Option<String>| id.is_none() || !old_children.iter().any(|(old, _)| old == id);
+        let updated: Vec<String> = old_children
+            .iter()
+            .map(|(id, html)| {
+                new_children
+                    .iter()
+                    .find(|(new, _)| id.is_some() && new == id)
+                    .map(|(_, html)| html.clone())
+                    .unwrap_or_else(|| html.clone())
+            })
+            .collect();
+        let added: Vec<String> = new_children
+            .iter()
+            .filter(|(id, _)| is_new(id))
+            .map(|(_, html)| html.clone())
+            .collect();
+        let inner = if container.value().attr("phx-update") == Some("prepend") {
+            added.into_iter().chain(updated).collect::<String>()
+        } else {
+            updated.into_iter().chain(added).collect::<String>()
+        };
+        replacements.push((id.to_owned(), inner));
+    }
+    let mut page = next;
+    for (id, inner) in replacements {
+        if let Some(range) = inner_range(&page, &id) {
+            page.replace_range(range, &inner);
+        }
+    }
+    page
+}
+
+/// The byte range of the inner HTML of the element with `id` in well-formed `html`.
+fn inner_range(html: &str, id: &str) -> Option<std::ops::Range<usize>> {
+    let marker = format!(" id=\"{id}\"");
+    let at = html.find(&marker)?;
+    let open = html[..at].rfind('<')?;
+    let name_end = open + 1 + html[open + 1..].find(|c: char| c.is_whitespace() || c == '>')?;
+    let name = &html[open + 1..name_end];
+    let start = at + html[at..].find('>')? + 1;
+    let (opening, closing) = (format!("<{name}"), format!("</{name}>"));
+    let mut depth = 1;
+    let mut pos = start;
+    while depth > 0 {
+        let next_close = pos + html[pos..].find(&closing)?;
+        let next_open = html[pos..next_close]
+            .match_indices(&opening)
+            .filter(|(i, _)| {
+                html[pos + i + opening.len()..].starts_with(|c: char| c.is_whitespace() || c == '>')
+            })
+            .count();
+        depth += next_open;
+        depth -= 1;
+        if depth == 0 {
+            return Some(start..next_close);
+        }
+        pos = next_close + closing.len();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_children_stay() {
+        let before = r#"<p>x</p><div id="log" phx-update="append"><p id="m1">one</p><p id="m2">two</p></div>"#;
+        let next = r#"<p>y</p><div id="log" phx-update="append"><p id="m2">TWO</p><p id="m3">three</p></div>"#.to_owned();
+        assert_eq!(
+            keep_appended(before, next),
+            r#"<p>y</p><div id="log" phx-update="append"><p id="m1">one</p><p id="m2">TWO</p><p id="m3">three</p></div>"#
+        );
+        let before = r#"<ul id="l" phx-update="prepend"><li id="a">a</li></ul>"#;
+        let next = r#"<ul id="l" phx-update="prepend"><li id="b">b</li></ul>"#.to_owned();
+        assert_eq!(
+            keep_appended(before, next),
+            r#"<ul id="l" phx-update="prepend"><li id="b">b</li><li id="a">a</li></ul>"#
+        );
+    }
 
     #[test]
     fn unused_keys_follow_the_client() {

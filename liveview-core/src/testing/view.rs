@@ -86,6 +86,7 @@ impl LiveOptions {
             join_ref: String::new(),
             url: String::new(),
             tree: ClientTree::default(),
+            dom: String::new(),
             title: None,
             events: VecDeque::new(),
             navigation: VecDeque::new(),
@@ -180,6 +181,9 @@ pub struct LiveViewTest {
     join_ref: String,
     url: String,
     tree: ClientTree,
+    /// The page as the browser shows it: the tree's HTML, with what `phx-update="append"`
+    /// containers keep.
+    dom: String,
     title: Option<String>,
     events: VecDeque<(String, Value)>,
     navigation: VecDeque<Navigation>,
@@ -232,6 +236,7 @@ impl LiveViewTest {
         let (tree, applied) =
             ClientTree::join(rendered).map_err(|err| TestError::Merge(err.to_string()))?;
         self.tree = tree;
+        self.dom = self.tree.html().to_owned();
         self.url = url.to_owned();
         if let Some(title) = applied.title {
             self.title = Some(title);
@@ -336,6 +341,7 @@ impl LiveViewTest {
             .tree
             .apply(diff)
             .map_err(|err| TestError::Merge(err.to_string()))?;
+        self.dom = dom::keep_appended(&self.dom, self.tree.html().to_owned());
         if let Some(title) = applied.title {
             self.title = Some(title);
         }
@@ -418,7 +424,7 @@ impl LiveViewTest {
     /// The view's HTML as the client holds it (the inside of its container), components
     /// marked with `data-phx-component`.
     pub fn html(&self) -> &str {
-        self.tree.html()
+        &self.dom
     }
 
     /// The page of the dead render (before the socket connected).
