@@ -12,6 +12,8 @@ mod live_updates;
 mod navigation;
 #[path = "toolkit/pages.rs"]
 mod pages;
+#[path = "toolkit/uploads.rs"]
+mod uploads;
 
 use std::sync::Arc;
 

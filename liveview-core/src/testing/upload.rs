@@ -48,6 +48,8 @@ struct Entry {
     entry_ref: String,
     /// The upload token (absent when the server refused the entry).
     token: Option<String>,
+    /// For an external upload: what the server gave the client's uploader.
+    external: Option<Value>,
     /// Errors the preflight named for this entry.
     errors: Vec<String>,
     join_ref: Option<String>,
@@ -56,6 +58,16 @@ struct Entry {
 }
 
 impl Upload {
+    /// For an external upload (`UploadOptions::external`): the metadata the server gave the
+    /// client's uploader for `file_name` (e.g. a presigned URL). The test sends the bytes
+    /// there itself, then reports progress with [`LiveViewTest::render_upload`].
+    pub fn external(&self, file_name: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|e| e.file.name == file_name)
+            .and_then(|e| e.external.as_ref())
+    }
+
     /// The errors the preflight gave for `file_name` (e.g. `too_large`, `not_accepted`).
     pub fn errors(&self, file_name: &str) -> Vec<String> {
         self.entries
@@ -114,6 +126,7 @@ impl LiveViewTest {
                 file,
                 entry_ref: index.to_string(),
                 token: None,
+                external: None,
                 errors: Vec::new(),
                 join_ref: None,
                 sent: 0,
@@ -155,10 +168,11 @@ impl LiveViewTest {
             entries,
         };
         for entry in &mut upload.entries {
-            entry.token = response
-                .pointer(&format!("/entries/{}", entry.entry_ref))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            match response.pointer(&format!("/entries/{}", entry.entry_ref)) {
+                Some(Value::String(token)) => entry.token = Some(token.clone()),
+                Some(meta @ Value::Object(_)) => entry.external = Some(meta.clone()),
+                _ => {}
+            }
             if let Some(Value::Array(errors)) =
                 response.pointer(&format!("/errors/{}", entry.entry_ref))
             {
@@ -181,6 +195,7 @@ impl LiveViewTest {
                     if entry.entry_ref == entry_ref || entry_ref == upload.upload_ref {
                         entry.errors.push(reason.to_owned());
                         entry.token = None;
+                        entry.external = None;
                     }
                 }
             }
@@ -205,6 +220,10 @@ impl LiveViewTest {
             .position(|e| e.file.name == file_name)
             .ok_or_else(|| TestError::Usage(format!("no file named {file_name:?} was selected")))?;
         let entry = &upload.entries[index];
+        if entry.external.is_some() {
+            // The client's own uploader sent the bytes; it reports progress only.
+            return self.report_progress(upload, index, percent).await;
+        }
         let Some(token) = entry.token.clone() else {
             return Err(TestError::Refused {
                 what: format!("the upload of {file_name}"),
@@ -241,13 +260,23 @@ impl LiveViewTest {
             self.upload_reply(&topic, &msg_ref).await?;
             sent = end;
         }
-        let entry = &mut upload.entries[index];
-        entry.sent = sent;
+        upload.entries[index].sent = sent;
         let progress = if total == 0 {
             100
         } else {
             (sent * 100 / total) as u8
         };
+        self.report_progress(upload, index, progress).await
+    }
+
+    /// Sends `progress` for entry `index` when it grew, as the client does.
+    async fn report_progress(
+        &mut self,
+        upload: &mut Upload,
+        index: usize,
+        progress: u8,
+    ) -> Result<String, TestError> {
+        let entry = &mut upload.entries[index];
         if progress > entry.progress {
             entry.progress = progress;
             let mut payload = json!({"event": upload.progress_event, "ref": upload.upload_ref,
