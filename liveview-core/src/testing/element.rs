@@ -90,7 +90,7 @@ impl<'a> Element<'a> {
     /// `pushEventTo` the element's `phx-target`); returns the reply the hook's callback gets.
     /// Phoenix: `render_hook(element, event, value)`.
     pub async fn render_hook(self, event: &str, value: Value) -> Result<Option<Value>, TestError> {
-        let targets = self.with_one(|element, html| targets(element, html))?;
+        let targets = self.with_one(targets)?;
         let mut reply = None;
         for target in targets {
             reply = push_event(

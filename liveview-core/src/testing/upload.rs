@@ -261,11 +261,7 @@ impl LiveViewTest {
             sent = end;
         }
         upload.entries[index].sent = sent;
-        let progress = if total == 0 {
-            100
-        } else {
-            (sent * 100 / total) as u8
-        };
+        let progress = (sent * 100).checked_div(total).map_or(100, |p| p as u8);
         self.report_progress(upload, index, progress).await
     }
 
