@@ -130,3 +130,21 @@ async fn chat_messages_and_presence_reach_the_other_tab() -> Result<(), TestErro
     ada.wait_for("#typing", "Bob").await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_message_published_by_the_server_reaches_the_chat() -> Result<(), TestError> {
+    use liveview_core::PubSubExt;
+    let app = app();
+    let mut view = live(&app, "/chat").await?;
+    let message = chat::Message {
+        id: "ops-1".into(),
+        author: "Ops".into(),
+        text: "maintenance at noon".into(),
+    };
+    app.pubsub()
+        .publish_json(chat::TOPIC, &message)
+        .await
+        .expect("published");
+    view.wait_for("#msg-ops-1", "Ops: maintenance at noon").await?;
+    Ok(())
+}
