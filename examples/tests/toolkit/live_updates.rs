@@ -145,6 +145,7 @@ async fn a_message_published_by_the_server_reaches_the_chat() -> Result<(), Test
         .publish_json(chat::TOPIC, &message)
         .await
         .expect("published");
-    view.wait_for("#msg-ops-1", "Ops: maintenance at noon").await?;
+    view.wait_for("#msg-ops-1", "Ops: maintenance at noon")
+        .await?;
     Ok(())
 }

@@ -266,6 +266,21 @@ impl LiveViewTest {
         let response = self.await_reply(&msg_ref, event).await?;
         self.apply_response(&response)?;
         self.settle().await?;
+        // A refusal is an ok reply (so the browser unlocks the element) carrying a
+        // `lv:refused` event with the reason: the test gets it as an error.
+        if let Some(at) = self
+            .events
+            .iter()
+            .position(|(name, _)| name == REFUSED_EVENT)
+        {
+            let (_, detail) = self.events.remove(at).unwrap_or_default();
+            let field = |key: &str| detail.get(key).and_then(Value::as_str).map(str::to_owned);
+            return Err(TestError::Refused {
+                what: field("event")
+                    .map_or_else(|| event.to_owned(), |name| format!("{event} {name:?}")),
+                reason: field("reason").unwrap_or_else(|| detail.to_string()),
+            });
+        }
         Ok(response)
     }
 
@@ -717,6 +732,9 @@ impl LiveViewTest {
         &mut self.channel
     }
 }
+
+/// The event a refused client message's reply carries (see `protocol::encode`).
+const REFUSED_EVENT: &str = "lv:refused";
 
 /// The path and query of a URL (absolute or not).
 fn path_of(url: &str) -> &str {
