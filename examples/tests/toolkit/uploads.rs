@@ -120,23 +120,6 @@ async fn the_checksum_storage_stores_the_same_contents_once() -> Result<(), Test
     Ok(())
 }
 
-/// `PUT`s `body` to `url`, as the browser's external uploader does; returns the status.
-async fn put(url: &str, body: &[u8]) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let head = format!(
-        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    String::from_utf8_lossy(&response[9..12]).parse().unwrap()
-}
-
 #[tokio::test]
 async fn external_uploads_go_to_the_store_and_are_checked_on_save() -> Result<(), TestError> {
     let app = app();
@@ -157,7 +140,13 @@ async fn external_uploads_go_to_the_store_and_are_checked_on_save() -> Result<()
         .expect("an external entry")
         .clone();
     assert_eq!(meta["uploader"], "DemoStore");
-    assert_eq!(put(meta["url"].as_str().unwrap(), &content).await, 200);
+    let url = meta["url"].as_str().unwrap();
+    assert_eq!(
+        examples::object_store::send(url, "PUT", &content)
+            .await
+            .unwrap(),
+        200
+    );
     view.render_upload(&mut upload, "notes.txt", 100).await?;
     // The second file's bytes never reach the store; its uploader still says it is done.
     view.render_upload(&mut upload, "never-sent.txt", 100)
