@@ -35,6 +35,11 @@
 //! | `GET <a routed path>` | the page, rendered by the view (`connected` is false) |
 //! | anything else | 404 |
 //!
+//! # The guide
+//!
+//! From `cargo new` to a running app, each part of the framework, testing, security and
+//! deployment: see [`guide`].
+//!
 //! # Deploying
 //!
 //! Secret key, Redis, several nodes behind a load balancer, reverse proxies, graceful
@@ -49,6 +54,8 @@ mod websocket;
 
 #[doc = include_str!("docs/deployment.md")]
 pub mod deployment {}
+
+pub mod guide;
 
 pub use cookie::{request_cookie, SessionCookie};
 pub use plain::MAX_PLAIN_BODY;
