@@ -13,7 +13,8 @@
 //! 8. [`pubsub`]: topics, presence, several nodes.
 //! 9. [`testing`]: in-process tests of views, in milliseconds.
 //! 10. [`security`]: tokens, CSRF, origin, escaping, limits.
-//! 11. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
+//! 11. [`users`]: the user's session, login, `on_mount` guards, live sessions, axum.
+//! 12. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
 
 #[doc = include_str!("docs/guide/getting_started.md")]
 pub mod getting_started {}
@@ -44,3 +45,6 @@ pub mod testing {}
 
 #[doc = include_str!("docs/guide/security.md")]
 pub mod security {}
+
+#[doc = include_str!("docs/guide/users.md")]
+pub mod users {}
