@@ -14,6 +14,8 @@ mod navigation;
 mod pages;
 #[path = "toolkit/uploads.rs"]
 mod uploads;
+#[path = "toolkit/users.rs"]
+mod users;
 
 use std::sync::Arc;
 
