@@ -1,4 +1,5 @@
-//! Decoding of URL-encoded form data (`user[name]=x&tags[]=a`) into nested JSON objects.
+//! Forms: decoding of URL-encoded form data (`user[name]=x&tags[]=a`) into nested JSON objects
+//! and typed structs, changesets ([`Form`]), validation and the input helpers.
 //!
 //! Client input is decoded iteratively and its nesting is capped ([`MAX_FORM_DEPTH`]), so no
 //! query string or form body can exhaust the stack (a recursive decoder, or the recursive drop
@@ -22,6 +23,142 @@ pub enum FormError {
         /// How deep the key nests (counted up to one past the limit).
         depth: usize,
     },
+    /// A value does not decode into the requested type ([`decode_form_as`]).
+    #[error("invalid value for `{field}`: {message}")]
+    Invalid {
+        /// The path of the field, as serde names it (`user.address.city`, `items[0].name`);
+        /// empty when the input as a whole does not fit the type.
+        field: String,
+        /// Why, in serde's words (`invalid digit found in string`, `missing field `name``).
+        message: String,
+    },
+}
+
+/// Decodes a URL-encoded form body or query string into `T` with [`serde_qs`], the way the
+/// Phoenix client encodes forms: numbers and booleans parse from their text, `Option` fields
+/// are `None` when absent, `tags[]=a&tags[]=b` fills a `Vec`, `user[address][city]` a nested
+/// struct, `items[0][name]` a `Vec` of structs, and a repeated key takes its last value for a
+/// single field (so the hidden `false` input before a checkbox works). Unknown keys (the
+/// client's `_unused_` markers among them) are ignored unless `T` denies them.
+///
+/// This is `Plug.Conn.Query.decode` followed by a typed cast. Keys deeper than
+/// [`MAX_FORM_DEPTH`] are refused before anything is decoded.
+///
+/// ```
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct Address { city: String }
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct User { age: u32, admin: bool, tags: Vec<String>, address: Address, nick: Option<String> }
+///
+/// let body = "age=42&admin=false&admin=true&tags%5B%5D=a&tags%5B%5D=b&address%5Bcity%5D=Oslo";
+/// let user: User = liveview_core::decode_form_as(body).unwrap();
+/// assert_eq!(user, User {
+///     age: 42, admin: true, tags: vec!["a".into(), "b".into()],
+///     address: Address { city: "Oslo".into() }, nick: None,
+/// });
+///
+/// let error = liveview_core::decode_form_as::<User>("age=old").unwrap_err();
+/// assert!(error.to_string().starts_with("invalid value for `age`"), "{error}");
+/// ```
+///
+/// # Errors
+///
+/// [`FormError::TooDeep`] for a key past [`MAX_FORM_DEPTH`], [`FormError::Invalid`] naming
+/// the field that does not decode.
+pub fn decode_form_as<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, FormError> {
+    check_depth(body)?;
+    let deserializer = serde_qs::Deserializer::with_config(qs_config(), body.as_bytes())
+        .map_err(|error| FormError::Invalid {
+            field: String::new(),
+            message: error.to_string(),
+        })?;
+    serde_path_to_error::deserialize(deserializer).map_err(|error| FormError::Invalid {
+        field: field_path(error.path()),
+        message: error.inner().to_string(),
+    })
+}
+
+/// A `deserialize_with` helper for `Option` fields of forms: an empty input (`age=`) is `None`
+/// rather than a parse error, as Ecto's `empty_values`; any other text parses with
+/// [`FromStr`](std::str::FromStr). Use it with `#[serde(default)]`, so a missing key is `None` too.
+///
+/// ```
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct Filter {
+///     #[serde(default, deserialize_with = "liveview_core::form::blank_as_none")]
+///     max_price: Option<u32>,
+/// }
+///
+/// let empty: Filter = liveview_core::decode_form_as("max_price=").unwrap();
+/// assert_eq!(empty.max_price, None);
+/// let set: Filter = liveview_core::decode_form_as("max_price=30").unwrap();
+/// assert_eq!(set.max_price, Some(30));
+/// assert!(liveview_core::decode_form_as::<Filter>("max_price=cheap").is_err());
+/// ```
+///
+/// # Errors
+///
+/// The input's error when the text does not parse as `T`.
+pub fn blank_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// The [`serde_qs`] settings for client input: nesting up to [`MAX_FORM_DEPTH`], form
+/// encoding (the client percent-encodes brackets: `user%5Bname%5D`).
+pub(crate) fn qs_config() -> serde_qs::Config {
+    serde_qs::Config::new()
+        .max_depth(MAX_FORM_DEPTH)
+        .use_form_encoding(true)
+}
+
+/// Refuses a body with a key deeper than [`MAX_FORM_DEPTH`] without decoding anything.
+pub(crate) fn check_depth(body: &str) -> Result<(), FormError> {
+    for pair in body.split('&') {
+        let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+        let key = decode_component(key);
+        try_key_path(&key)?;
+    }
+    Ok(())
+}
+
+/// Appends `key=value`, form-encoded as `URLSearchParams` does, to a body.
+pub(crate) fn append_pair(body: &mut String, key: &str, value: &str) {
+    if !body.is_empty() {
+        body.push('&');
+    }
+    body.extend(percent_encoding::utf8_percent_encode(key, FORM_ENCODE));
+    body.push('=');
+    body.extend(percent_encoding::utf8_percent_encode(value, FORM_ENCODE));
+}
+
+/// What `URLSearchParams` leaves unescaped: alphanumerics and `*-._`.
+const FORM_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+
+/// A serde path as users read it: `user.age`, `items[0].name` (`?` segments dropped).
+pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
+    let text = path.to_string();
+    if text == "." {
+        String::new()
+    } else {
+        text
+    }
 }
 
 /// Decodes a URL-encoded form body, as the client sends for `phx-change`/`phx-submit` events,
@@ -214,5 +351,41 @@ mod tests {
         ] {
             let _ = decode_form(body);
         }
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Item {
+        name: String,
+        qty: u32,
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Order {
+        count: u32,
+        price: f64,
+        gift: bool,
+        note: Option<String>,
+        #[serde(default, deserialize_with = "blank_as_none")]
+        age: Option<u32>,
+        #[serde(default)]
+        roles: Vec<String>,
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn probe() {
+        let body = "_unused_count=&count=3&price=2.5&gift=false&gift=true&note=&age=&roles%5B%5D=a&roles%5B%5D=b&items%5B0%5D%5Bname%5D=x&items%5B0%5D%5Bqty%5D=1&items%5B1%5D%5B_unused_name%5D=&items%5B1%5D%5Bname%5D=y&items%5B1%5D%5Bqty%5D=2";
+        let order: Result<Order, _> = decode_form_as(body);
+        println!("{order:?}");
+        let order: Result<Order, _> = decode_form_as("count=3&price=1&gift=false");
+        println!("{order:?}");
+        let order: Result<Order, _> = decode_form_as("count=3&price=1&gift=false&age=4&note&items[0][name]=a&items[0][qty]=2");
+        println!("{order:?}");
     }
 }

@@ -55,7 +55,7 @@ mod config;
 mod endpoint;
 mod erased;
 mod event;
-mod form;
+pub mod form;
 mod info;
 mod json;
 pub mod protocol;
@@ -74,7 +74,7 @@ pub use endpoint::{
     RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
-pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
+pub use form::{decode_form, decode_form_as, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{
