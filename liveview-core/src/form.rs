@@ -5,6 +5,18 @@
 //! query string or form body can exhaust the stack (a recursive decoder, or the recursive drop
 //! of a deeply nested `Value`, would overflow it and take the whole process down).
 
+mod changeset;
+mod inputs;
+mod nested;
+
+pub use changeset::{garde_errors, Errors, Field, Fields, Form, FormParams, Validate};
+pub use inputs::{
+    add_row_button, checkbox, drop_row_button, email_input, error_tag, form_tag, hidden_input,
+    label, multi_select, number_input, password_input, radio, select, sort_input, submit_button,
+    tel_input, text_input, textarea, Attrs,
+};
+pub use nested::apply_sort_drop;
+
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
