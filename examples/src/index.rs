@@ -61,6 +61,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/feed",
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
+    (
+        "/volunteers",
+        "Volunteers: a form validated as you type, new entries shared live between tabs",
+    ),
+    (
+        "/books",
+        "Books: create, edit and delete with typed, validated forms and nested rows",
+    ),
 ];
 
 /// The index view.

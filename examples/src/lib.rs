@@ -28,6 +28,8 @@ pub mod search;
 pub mod table;
 pub mod upload;
 pub mod volume;
+pub mod volunteers;
+pub mod books;
 
 use std::fmt;
 use std::sync::Arc;
@@ -105,6 +107,8 @@ pub fn router_with(node: &Node) -> Router {
         })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
+        .live("/volunteers", volunteers::Volunteers::default())
+        .live("/books", books::Books::default())
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a
