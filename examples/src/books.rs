@@ -257,7 +257,7 @@ impl LiveView for Books {
                             td {
                                 button.edit phx-click="edit" phx-value-id=(*id) { "Edit" }
                                 " "
-                                button.delete phx-click="delete" phx-value-id=(*id) data-confirm="Delete this book?" { "Delete" }
+                                button.delete phx-click="delete" phx-value-id=(*id) { "Delete" }
                             }
                         }
                     }

@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::form::{decode_form, field_path, key_path, qs_config};
 
+mod form_value;
+
+pub(crate) use form_value::FORM_PARAMS;
+
 /// The kind of DOM interaction that produced an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -371,7 +375,18 @@ impl<'de> VariantAccess<'de> for EventValue<'de> {
         seed: T,
     ) -> Result<T::Value, Self::Error> {
         match self.form {
-            Some(body) => with_qs(body, |de| seed.deserialize(de)),
+            Some(body) => {
+                let form = form_value::FormValue {
+                    body,
+                    value: self.value,
+                };
+                let mut track = serde_path_to_error::Track::new();
+                seed.deserialize(serde_path_to_error::Deserializer::new(form, &mut track))
+                    .map_err(|error| EventError::Invalid {
+                        field: field_path(&track.path()),
+                        message: error.to_string(),
+                    })
+            }
             None => with_json(self.value.clone(), |de| seed.deserialize(de)),
         }
     }

@@ -399,5 +399,6 @@ mod typed_tests {
         println!("{order:?}");
         let order: Result<Order, _> = decode_form_as("count=3&price=1&gift=false&age=4&note&items[0][name]=a&items[0][qty]=2");
         println!("{order:?}");
+
     }
 }

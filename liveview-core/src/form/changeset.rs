@@ -25,9 +25,30 @@ use super::nested::apply_sort_drop;
 /// let Event::Validate(params) = event.decode::<Event>().unwrap();
 /// assert_eq!(params.get("user").unwrap()["name"], "Ada");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(transparent)]
+///
+/// As the content of a variant (`Validate(FormParams)`), it is exactly the event's decoded
+/// value ([`ClientEvent::value`](crate::ClientEvent::value)).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FormParams(pub Value);
+
+impl<'de> Deserialize<'de> for FormParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ParamsVisitor;
+        impl<'de> serde::de::Visitor<'de> for ParamsVisitor {
+            type Value = FormParams;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("form params")
+            }
+            fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<FormParams, D::Error> {
+                Value::deserialize(deserializer).map(FormParams)
+            }
+        }
+        deserializer.deserialize_newtype_struct(crate::event::FORM_PARAMS, ParamsVisitor)
+    }
+}
 
 impl FormParams {
     /// The params under a top-level key (the form's name).
@@ -66,6 +87,21 @@ impl Errors {
     /// A field's messages (empty when it has none).
     pub fn get(&self, field: &str) -> &[String] {
         self.0.get(field).map_or(&[], Vec::as_slice)
+    }
+
+    /// The messages of `field` and of its list items (`tags.0`).
+    fn shown_for(&self, field: &str) -> Vec<&str> {
+        let items = format!("{field}.");
+        self.0
+            .iter()
+            .filter(|(key, _)| {
+                key.as_str() == field
+                    || key
+                        .strip_prefix(&items)
+                        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .flat_map(|(_, messages)| messages.iter().map(String::as_str))
+            .collect()
     }
 
     /// Whether there is no error at all.
@@ -365,9 +401,9 @@ impl<'a> Fields<'a> {
             format!("{}.{path}", self.path)
         };
         let errors = if used || self.submitted {
-            self.errors.get(&full)
+            self.errors.shown_for(&full)
         } else {
-            &[]
+            Vec::new()
         };
         Field {
             name,
@@ -432,7 +468,7 @@ pub struct Field<'a> {
     name: String,
     id: String,
     value: Option<&'a Value>,
-    errors: &'a [String],
+    errors: Vec<&'a str>,
     used: bool,
 }
 
@@ -465,9 +501,10 @@ impl<'a> Field<'a> {
         }
     }
 
-    /// The errors to show: the field's errors once it is used or the form submitted.
-    pub fn errors(&self) -> &'a [String] {
-        self.errors
+    /// The errors to show: the field's errors once it is used or the form submitted (for a
+    /// list of values, the errors of its items too).
+    pub fn errors(&self) -> &[&'a str] {
+        &self.errors
     }
 
     /// Whether the user has used the input (Phoenix's `used_input?`).
@@ -478,13 +515,35 @@ impl<'a> Field<'a> {
 
 /// Decodes a form's params into `T` with the form rules.
 fn decode_params<T: DeserializeOwned>(map: &Map<String, Value>) -> Result<T, crate::FormError> {
+    // Lists of rows become index maps (`items[0][name]`); lists of values repeat their key,
+    // so a repeated single value (the checkbox's hidden `false`) takes its last value.
+    let rows = Value::Object(map.clone());
     let body = super::qs_config()
-        .serialize_string(map)
+        .array_format(serde_qs::ArrayFormat::Unindexed)
+        .serialize_string(&index_rows(rows))
         .map_err(|error| crate::FormError::Invalid {
             field: String::new(),
             message: error.to_string(),
         })?;
     super::decode_form_as(&body)
+}
+
+/// Turns lists of objects into maps keyed by index, recursively.
+fn index_rows(value: Value) -> Value {
+    match value {
+        Value::Array(list) if list.iter().any(Value::is_object) => Value::Object(
+            list.into_iter()
+                .enumerate()
+                .map(|(i, row)| (i.to_string(), index_rows(row)))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, index_rows(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// `missing field `name`` → `name`.
@@ -517,5 +576,43 @@ fn stringify(value: Value) -> Option<Value> {
                 .filter_map(|(k, v)| stringify(v).map(|v| (k, v)))
                 .collect(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Chapter {
+        title: String,
+        #[serde(default, deserialize_with = "crate::form::blank_as_none")]
+        pages: Option<u32>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Book {
+        title: String,
+        year: u16,
+        available: bool,
+        #[serde(default)]
+        genres: Vec<String>,
+        #[serde(default)]
+        chapters: Vec<Chapter>,
+    }
+
+    impl Validate for Book {
+        fn validate(&self, _: &mut Errors) {}
+    }
+
+    #[test]
+    fn probe() {
+        let body = "book%5Btitle%5D=T&book%5Bauthor%5D=A&book%5Byear%5D=1815&book%5Bavailable%5D=false&book%5Bavailable%5D=true&book%5Bgenres%5D%5B%5D=&book%5Bgenres%5D%5B%5D=fiction&book%5Bgenres%5D%5B%5D=science&book%5Bchapters_sort%5D%5B%5D=0&book%5Bchapters%5D%5B0%5D%5Btitle%5D=Arrakis&book%5Bchapters%5D%5B0%5D%5Bpages%5D=42&book%5Bchapters_drop%5D%5B%5D=";
+        let event = crate::ClientEvent::form("save", body).unwrap();
+        println!("{}", event.value);
+        let form: Form<Book> = Form::submit("book", &FormParams(event.value));
+        println!("{:?} {:?}", form.errors, form.data);
     }
 }
