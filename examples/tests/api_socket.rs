@@ -379,3 +379,24 @@ async fn subscribe_delivers_a_broadcast_from_another_connection() {
     assert_eq!(carol.rendered()["0"], json!("1"));
     assert_eq!(bob.client.try_recv(Duration::from_millis(200)).await, None);
 }
+
+#[tokio::test]
+async fn a_form_value_that_does_not_decode_is_refused_naming_its_field_and_the_view_goes_on() {
+    let address = start().await;
+    let mut view = Joined::open(address, "/prints").await;
+    let reply = view
+        .event_raw(form("update", "photo_count=lots", Some("photo_count")))
+        .await;
+    assert_eq!(reply[4]["status"], json!("error"));
+    assert_eq!(reply[4]["response"]["reason"], json!("invalid value"));
+    let message = reply[4]["response"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid value for `photo_count`: "),
+        "{message}"
+    );
+    // The view kept its state and still works.
+    let reply = view
+        .event(form("update", "photo_count=20", Some("photo_count")))
+        .await;
+    assert_eq!(reply["diff"]["0"], json!("20"));
+}

@@ -391,14 +391,71 @@ mod typed_tests {
     }
 
     #[test]
-    fn probe() {
-        let body = "_unused_count=&count=3&price=2.5&gift=false&gift=true&note=&age=&roles%5B%5D=a&roles%5B%5D=b&items%5B0%5D%5Bname%5D=x&items%5B0%5D%5Bqty%5D=1&items%5B1%5D%5B_unused_name%5D=&items%5B1%5D%5Bname%5D=y&items%5B1%5D%5Bqty%5D=2";
-        let order: Result<Order, _> = decode_form_as(body);
-        println!("{order:?}");
-        let order: Result<Order, _> = decode_form_as("count=3&price=1&gift=false");
-        println!("{order:?}");
-        let order: Result<Order, _> = decode_form_as("count=3&price=1&gift=false&age=4&note&items[0][name]=a&items[0][qty]=2");
-        println!("{order:?}");
+    fn numbers_checkboxes_options_lists_and_rows() {
+        // As URLSearchParams encodes: brackets escaped, spaces as `+`.
+        let body = "_unused_count=&count=3&price=2.5&gift=false&gift=true&note=&age=\
+                    &roles%5B%5D=a&roles%5B%5D=b&items%5B0%5D%5Bname%5D=x+y&items%5B0%5D%5Bqty%5D=1\
+                    &items%5B1%5D%5B_unused_name%5D=&items%5B1%5D%5Bname%5D=&items%5B1%5D%5Bqty%5D=2";
+        let order: Order = decode_form_as(body).unwrap();
+        assert_eq!(
+            order,
+            Order {
+                count: 3,
+                price: 2.5,
+                gift: true,
+                note: Some(String::new()),
+                age: None,
+                roles: vec!["a".into(), "b".into()],
+                items: vec![
+                    Item {
+                        name: "x y".into(),
+                        qty: 1
+                    },
+                    Item {
+                        name: String::new(),
+                        qty: 2
+                    }
+                ],
+            }
+        );
+        // Unbracketed keys decode the same, and absent lists and options are empty.
+        let order: Order =
+            decode_form_as("count=3&price=1&gift=false&age=4&items[0][name]=a&items[0][qty]=2")
+                .unwrap();
+        assert_eq!((order.age, order.note, order.roles.len()), (Some(4), None, 0));
+    }
 
+    #[test]
+    fn errors_name_the_field() {
+        let error = decode_form_as::<Order>(
+            "count=3&price=1&gift=false&items%5B0%5D%5Bname%5D=a&items%5B0%5D%5Bqty%5D=many",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, FormError::Invalid { field, .. } if field == "items[0].qty"),
+            "{error}"
+        );
+        let error = decode_form_as::<Order>("count=3&price=1&gift=maybe").unwrap_err();
+        assert!(error.to_string().starts_with("invalid value for `gift`"), "{error}");
+    }
+
+    #[test]
+    fn deep_keys_are_refused_before_decoding_even_on_a_small_stack() {
+        let body = format!("a{}=1", "%5Bb%5D".repeat(10_000));
+        let refused = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                matches!(
+                    decode_form_as::<serde_json::Value>(&body),
+                    Err(FormError::TooDeep { .. })
+                )
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(refused);
+        let params = crate::Params::from_query(&format!("q{}=1", "[x]".repeat(40)));
+        // A query with a deep key gives no params at all (the join is refused before this).
+        assert_eq!(params, crate::Params::default());
     }
 }
