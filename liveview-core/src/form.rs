@@ -4,6 +4,44 @@
 //! Client input is decoded iteratively and its nesting is capped ([`MAX_FORM_DEPTH`]), so no
 //! query string or form body can exhaust the stack (a recursive decoder, or the recursive drop
 //! of a deeply nested `Value`, would overflow it and take the whole process down).
+//!
+//! A whole form, as Phoenix's `<.form for={@form}>` with core components: the view keeps a
+//! [`Form`] in its state, rebuilds it from each `phx-change` ([`Form::change`]) and
+//! `phx-submit` ([`Form::submit`]), and renders it with the helpers, or by hand: a
+//! [`Field`] gives the name, id and value, and `html!` omits `None`/`false` attributes, so no
+//! `Raw` is needed.
+//!
+//! ```
+//! use liveview_core::form::{self, Errors, Form, Validate};
+//! use liveview_core::{html, ClientEvent};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct Profile { nickname: String, newsletter: bool }
+//!
+//! impl Validate for Profile {
+//!     fn validate(&self, errors: &mut Errors) {
+//!         if self.nickname.len() < 3 { errors.add("nickname", "at least 3 letters"); }
+//!     }
+//! }
+//!
+//! let event = ClientEvent::form("validate", "profile%5Bnickname%5D=al&profile%5Bnewsletter%5D=false").unwrap();
+//! let profile: Form<Profile> = Form::change("profile", &form::FormParams(event.value));
+//! let (nickname, newsletter) = (profile.field("nickname"), profile.field("newsletter"));
+//! let hint: Option<&str> = nickname.errors().first().copied();
+//! let page = html! {
+//!     form #profile phx-change="validate" phx-submit="save" {
+//!         label for=(nickname.id()) { "Nickname" }
+//!         input type="text" name=(nickname.name()) id=(nickname.id()) value=(nickname.value())
+//!             aria-invalid=(hint.is_some().then_some("true")) title=(hint) required=(true);
+//!         (form::checkbox(&newsletter, &[]))
+//!         (form::submit_button("Save", "Saving...", &[]))
+//!     }
+//! };
+//! assert!(page.to_html().contains(
+//!     r#"<input type="text" name="profile[nickname]" id="profile_nickname" value="al" aria-invalid="true" title="at least 3 letters" required>"#
+//! ));
+//! ```
 
 mod changeset;
 mod inputs;
