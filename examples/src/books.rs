@@ -23,7 +23,10 @@ const GENRES: &[(&str, &str)] = &[
     ("Poetry", "poetry"),
 ];
 
-/// The view; the books live in the definition (one shelf per server).
+/// How many books the shelf holds.
+pub const CAPACITY: usize = 200;
+
+/// The view; the books live in the definition (one shelf per server, at most [`CAPACITY`]).
 #[derive(Debug, Clone, Default)]
 pub struct Books {
     shelf: Arc<Mutex<Shelf>>,
@@ -89,7 +92,10 @@ impl Validate for BookParams {
         }
         for (index, chapter) in self.chapters.iter().enumerate() {
             if chapter.title.trim().is_empty() {
-                errors.add(&format!("chapters.{index}.title"), "A chapter needs a title");
+                errors.add(
+                    &format!("chapters.{index}.title"),
+                    "A chapter needs a title",
+                );
             }
         }
     }
@@ -205,6 +211,14 @@ impl LiveView for Books {
                         {
                             let mut shelf =
                                 self.shelf.lock().unwrap_or_else(PoisonError::into_inner);
+                            if id.is_none() && shelf.books.len() >= CAPACITY {
+                                drop(shelf);
+                                socket.put_flash(
+                                    "error",
+                                    "The shelf is full: delete a book to make room.",
+                                );
+                                return Ok(());
+                            }
                             let id = id.unwrap_or_else(|| {
                                 shelf.next_id += 1;
                                 shelf.next_id
@@ -271,7 +285,11 @@ impl LiveView for Books {
 
 fn book_form(id: Option<u64>, form: &Form<BookParams>) -> Rendered {
     let root = form.fields();
-    let (title, author, year) = (form.field("title"), form.field("author"), form.field("year"));
+    let (title, author, year) = (
+        form.field("title"),
+        form.field("author"),
+        form.field("year"),
+    );
     let (available, genres) = (form.field("available"), form.field("genres"));
     let chapters = form.inputs_for("chapters");
     html! {

@@ -9,6 +9,7 @@
 //! one; [`app_with`] takes the node the binary built.
 
 pub mod autocomplete;
+pub mod books;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
@@ -29,7 +30,6 @@ pub mod table;
 pub mod upload;
 pub mod volume;
 pub mod volunteers;
-pub mod books;
 
 use std::fmt;
 use std::sync::Arc;

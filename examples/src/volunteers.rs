@@ -4,7 +4,7 @@
 //! errors of the inputs they have used only; `phx-submit` shows every error. Rules are garde's,
 //! through [`garde_errors`]. Saved volunteers are broadcast on pub/sub, so every tab (on every
 //! node) prepends them; the list is a `temp_assign` in a `phx-update="prepend"` container, so
-//! a view holds only what it has not rendered yet.
+//! a view holds only what it has not rendered yet. A node keeps the latest [`KEEP`] volunteers.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// The pub/sub topic of new volunteers.
 pub const TOPIC: &str = "volunteers";
+
+/// How many volunteers a node keeps (the oldest are forgotten first).
+pub const KEEP: usize = 100;
 
 /// The shifts a volunteer can pick, as `(label, value)`.
 const SHIFTS: &[(&str, &str)] = &[
@@ -150,29 +153,37 @@ impl LiveView for Volunteers {
             Event::Validate(params) => {
                 socket.assign(|state| state.form = Form::change("volunteer", &params));
             }
-            Event::Save(params) => match Form::<SignUp>::submit("volunteer", &params).into_valid()
-            {
-                Ok(signup) => {
-                    let volunteer = {
-                        let mut saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
-                        let volunteer = Volunteer {
-                            id: format!("{}-{}", crate::random_name(), saved.len() + 1),
-                            name: signup.name.trim().to_owned(),
-                            phone: signup.phone.trim().to_owned(),
-                            shift: signup.shift,
+            Event::Save(params) => {
+                match Form::<SignUp>::submit("volunteer", &params).into_valid() {
+                    Ok(signup) => {
+                        let volunteer = {
+                            let mut saved =
+                                self.saved.lock().unwrap_or_else(PoisonError::into_inner);
+                            let volunteer = Volunteer {
+                                id: crate::random_name(),
+                                name: signup.name.trim().to_owned(),
+                                phone: signup.phone.trim().to_owned(),
+                                shift: signup.shift,
+                            };
+                            saved.push(volunteer.clone());
+                            if saved.len() > KEEP {
+                                saved.remove(0);
+                            }
+                            volunteer
                         };
-                        saved.push(volunteer.clone());
-                        volunteer
-                    };
-                    socket.broadcast(TOPIC, &volunteer).await?;
-                    socket.put_flash("info", format!("Thanks for signing up, {}!", volunteer.name));
-                    socket.assign(|state| {
-                        state.form = Form::empty("volunteer");
-                        state.saved += 1;
-                    });
+                        socket.broadcast(TOPIC, &volunteer).await?;
+                        socket.put_flash(
+                            "info",
+                            format!("Thanks for signing up, {}!", volunteer.name),
+                        );
+                        socket.assign(|state| {
+                            state.form = Form::empty("volunteer");
+                            state.saved += 1;
+                        });
+                    }
+                    Err(form) => socket.assign(|state| state.form = form),
                 }
-                Err(form) => socket.assign(|state| state.form = form),
-            },
+            }
         }
         Ok(())
     }
@@ -228,7 +239,8 @@ fn shift_label(value: &str) -> &'static str {
 }
 
 /// The form's look (field errors in red under their input).
-const STYLE: &str = ".signup .field { margin: 0 0 .8rem; } .signup label { display: block; font-weight: 600; } \
+const STYLE: &str =
+    ".signup .field { margin: 0 0 .8rem; } .signup label { display: block; font-weight: 600; } \
 .signup input, .signup select { padding: .35rem; min-width: 16rem; } \
 .field-error { color: #b00020; margin: .2rem 0 0; font-size: .9rem; } \
 #volunteers li { padding: .3rem 0; }";

@@ -436,17 +436,22 @@ fn with_qs<'b, T>(
     body: &'b str,
     run: impl FnOnce(Tracked<'_, serde_qs::Deserializer<'b>>) -> Result<T, serde_qs::Error>,
 ) -> Result<T, EventError> {
-    let deserializer = serde_qs::Deserializer::with_config(qs_config(), body.as_bytes())
-        .map_err(|error| EventError::Invalid {
-            field: String::new(),
-            message: error.to_string(),
+    let deserializer =
+        serde_qs::Deserializer::with_config(qs_config(), body.as_bytes()).map_err(|error| {
+            EventError::Invalid {
+                field: String::new(),
+                message: error.to_string(),
+            }
         })?;
     let mut track = serde_path_to_error::Track::new();
-    run(serde_path_to_error::Deserializer::new(deserializer, &mut track))
-        .map_err(|error| EventError::Invalid {
-            field: field_path(&track.path()),
-            message: error.to_string(),
-        })
+    run(serde_path_to_error::Deserializer::new(
+        deserializer,
+        &mut track,
+    ))
+    .map_err(|error| EventError::Invalid {
+        field: field_path(&track.path()),
+        message: error.to_string(),
+    })
 }
 
 /// Appends `_target[]=segment` pairs, so a typed `_target: Vec<String>` gets the path.
@@ -514,7 +519,10 @@ mod tests {
         );
         let form = ClientEvent::form("save", "age=x").unwrap();
         let error = form.decode::<Event>().unwrap_err();
-        assert_eq!((error.reason(), error.field()), ("invalid value", Some("age")));
+        assert_eq!(
+            (error.reason(), error.field()),
+            ("invalid value", Some("age"))
+        );
         let click = ClientEvent::new("pick", json!({"id": "x"}));
         let error = click.decode::<Event>().unwrap_err();
         assert_eq!(error.field(), Some("id"));

@@ -119,10 +119,12 @@ pub enum FormError {
 /// the field that does not decode.
 pub fn decode_form_as<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, FormError> {
     check_depth(body)?;
-    let deserializer = serde_qs::Deserializer::with_config(qs_config(), body.as_bytes())
-        .map_err(|error| FormError::Invalid {
-            field: String::new(),
-            message: error.to_string(),
+    let deserializer =
+        serde_qs::Deserializer::with_config(qs_config(), body.as_bytes()).map_err(|error| {
+            FormError::Invalid {
+                field: String::new(),
+                message: error.to_string(),
+            }
         })?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| FormError::Invalid {
         field: field_path(error.path()),
@@ -460,7 +462,10 @@ mod typed_tests {
         let order: Order =
             decode_form_as("count=3&price=1&gift=false&age=4&items[0][name]=a&items[0][qty]=2")
                 .unwrap();
-        assert_eq!((order.age, order.note, order.roles.len()), (Some(4), None, 0));
+        assert_eq!(
+            (order.age, order.note, order.roles.len()),
+            (Some(4), None, 0)
+        );
     }
 
     #[test]
@@ -474,7 +479,10 @@ mod typed_tests {
             "{error}"
         );
         let error = decode_form_as::<Order>("count=3&price=1&gift=maybe").unwrap_err();
-        assert!(error.to_string().starts_with("invalid value for `gift`"), "{error}");
+        assert!(
+            error.to_string().starts_with("invalid value for `gift`"),
+            "{error}"
+        );
     }
 
     #[test]

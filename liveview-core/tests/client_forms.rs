@@ -168,5 +168,8 @@ fn typing_in_one_row_shows_that_rows_errors_only() {
     assert_eq!(form.errors().get("chapters.2.title"), ["needs a title"]);
     // Submitted, the same params show every error.
     form = Form::submit("book", &params(&event));
-    assert_eq!(form.inputs_for("chapters")[2].field("title").errors(), ["needs a title"]);
+    assert_eq!(
+        form.inputs_for("chapters")[2].field("title").errors(),
+        ["needs a title"]
+    );
 }

@@ -126,7 +126,17 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(&str, &&str, String, &String, Cow<'_, str>, &Cow<'_, str>, Arc<str>, &Arc<str>, Rc<str>);
+text_values!(
+    &str,
+    &&str,
+    String,
+    &String,
+    Cow<'_, str>,
+    &Cow<'_, str>,
+    Arc<str>,
+    &Arc<str>,
+    Rc<str>
+);
 
 macro_rules! display_values {
     ($($ty:ty),*) => {$(
@@ -143,9 +153,7 @@ macro_rules! display_values {
     )*};
 }
 
-display_values!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char
-);
+display_values!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char);
 
 /// `true` renders the attribute bare, `false` omits it.
 impl AttrValue for bool {

@@ -116,12 +116,7 @@ fn attributes() {
     };
     assert_eq!(
         page.template().statics(),
-        [
-            r#"<input type="text" name="q&amp;a""#,
-            " required",
-            "",
-            ">"
-        ]
+        [r#"<input type="text" name="q&amp;a""#, " required", "", ">"]
     );
     // The whole dynamic attribute is the slot (as in HEEx), so it can be omitted.
     assert_eq!(
@@ -321,13 +316,13 @@ fn unkeyed_loop() {
     let rows = list(&page.dynamics()[0]);
     assert_eq!(rows.len(), 3);
     assert!(rows.keys().is_none());
-    assert_eq!(
-        rows.template().statics(),
-        ["<li", ">", "</li>"]
-    );
+    assert_eq!(rows.template().statics(), ["<li", ">", "</li>"]);
     assert_eq!(
         rows.row(1),
-        [Dynamic::raw(r#" data-index="1""#), Dynamic::raw("&lt;c&gt;")]
+        [
+            Dynamic::raw(r#" data-index="1""#),
+            Dynamic::raw("&lt;c&gt;")
+        ]
     );
     assert_eq!(
         page.to_html(),
@@ -509,7 +504,10 @@ fn optional_and_boolean_attribute_values() {
 
 #[test]
 fn attribute_spreads() {
-    let rest = vec![("class", "wide".to_string()), ("data-x", "<\"y\">".to_string())];
+    let rest = vec![
+        ("class", "wide".to_string()),
+        ("data-x", "<\"y\">".to_string()),
+    ];
     let optional = [("required", Some("")), ("placeholder", None)];
     let page = html! { input type="text" ..rest ..(optional) name="n"; };
     assert_eq!(

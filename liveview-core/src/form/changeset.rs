@@ -388,7 +388,9 @@ impl<'a> Fields<'a> {
         for segment in parents {
             name.push_str(&format!("[{segment}]"));
             id.push_str(&format!("_{segment}"));
-            map = map.and_then(|map| map.get(*segment)).and_then(Value::as_object);
+            map = map
+                .and_then(|map| map.get(*segment))
+                .and_then(Value::as_object);
         }
         name.push_str(&format!("[{last}]"));
         id.push_str(&format!("_{last}"));
@@ -537,11 +539,9 @@ fn index_rows(value: Value) -> Value {
                 .map(|(i, row)| (i.to_string(), index_rows(row)))
                 .collect(),
         ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, index_rows(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, index_rows(v))).collect())
+        }
         other => other,
     }
 }

@@ -240,12 +240,7 @@ impl<V: LiveView> ViewTask<V> {
         error: &crate::event::EventError,
     ) -> Result<Flow, Crash> {
         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid = ?event.cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "{}", error.reason());
-        let frame = match error {
-            crate::event::EventError::Unknown { .. } => self.channel().error(msg_ref, error.reason()),
-            _ => self
-                .channel()
-                .error_with_message(msg_ref, error.reason(), &error.to_string()),
-        };
+        let frame = crate::protocol::payload::event_refusal(self.channel(), msg_ref, error);
         send_text(&*self.out, frame).await;
         Ok(Flow::Continue)
     }
