@@ -125,15 +125,15 @@ pub struct State {
 pub enum Event {
     /// Opens an empty form.
     New,
-    /// Opens the form of a book (`phx-value-id`).
+    /// Opens the form of a book (`phx-value-id`, decoded as a number).
     Edit {
         /// The book's id.
-        id: String,
+        id: u64,
     },
     /// Deletes a book.
     Delete {
         /// The book's id.
-        id: String,
+        id: u64,
     },
     /// Closes the form.
     Cancel,
@@ -170,7 +170,6 @@ impl LiveView for Books {
         match event {
             Event::New => socket.assign(|state| state.editing = Some((None, Form::empty("book")))),
             Event::Edit { id } => {
-                let id: u64 = id.parse().unwrap_or(u64::MAX);
                 let shelf = self.shelf.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(book) = shelf.books.get(&id).cloned() {
                     drop(shelf);
@@ -180,7 +179,6 @@ impl LiveView for Books {
                 }
             }
             Event::Delete { id } => {
-                let id: u64 = id.parse().unwrap_or(u64::MAX);
                 let removed = self
                     .shelf
                     .lock()

@@ -58,6 +58,10 @@ pub enum EventKind {
 /// assert!(ClientEvent::new("nope", serde_json::json!({})).decode::<Event>().is_err());
 /// ```
 ///
+/// A click's `phx-value-*` values are text; when every value is text, they decode with the
+/// form rules too, so `phx-value-id="5"` fills an `id: u64` (a hook's JSON payload with
+/// numbers decodes as JSON).
+///
 /// A form event (`phx-change`, `phx-submit`) decodes its URL-encoded body with
 /// [`decode_form_as`](crate::decode_form_as)'s rules, so fields are typed (numbers, booleans,
 /// `Option`, `Vec`, nested structs), and the changed field's path arrives as `_target`:
@@ -219,7 +223,17 @@ impl ClientEvent {
     /// [`EventError::Unknown`] when no variant has the event's name, [`EventError::Invalid`]
     /// naming the field that does not decode.
     pub fn decode<E: for<'de> Deserialize<'de>>(&self) -> Result<E, EventError> {
-        E::deserialize(EventDeserializer { event: self })
+        // Values that are all text (`phx-value-*`) decode with the form rules too, so
+        // `phx-value-id="5"` fills an `id: u64`.
+        let generated;
+        let form = match &self.form {
+            Some(body) => Some(body.as_str()),
+            None => {
+                generated = text_values_body(&self.value);
+                generated.as_deref()
+            }
+        };
+        E::deserialize(EventDeserializer { event: self, form })
     }
 
     /// Parses the payload of an `event` message (`{type, event, value, cid?, meta?}`).
@@ -307,6 +321,8 @@ impl ClientEvent {
 /// anything else sees `{"event": name, "value": value}`.
 struct EventDeserializer<'a> {
     event: &'a ClientEvent,
+    /// The URL-encoded body the variant's content decodes from, if any.
+    form: Option<&'a str>,
 }
 
 impl<'de> Deserializer<'de> for EventDeserializer<'de> {
@@ -350,7 +366,7 @@ impl<'de> EnumAccess<'de> for EventDeserializer<'de> {
             variant,
             EventValue {
                 value: &self.event.value,
-                form: self.event.form.as_deref(),
+                form: self.form,
             },
         ))
     }
@@ -454,6 +470,16 @@ fn with_qs<'b, T>(
     })
 }
 
+/// A non-empty flat object of strings (a click's `phx-value-*`) as a URL-encoded body.
+fn text_values_body(value: &Value) -> Option<String> {
+    let map = value.as_object().filter(|map| !map.is_empty())?;
+    let mut body = String::new();
+    for (key, value) in map {
+        crate::form::append_pair(&mut body, key, value.as_str()?);
+    }
+    Some(body)
+}
+
 /// Appends `_target[]=segment` pairs, so a typed `_target: Vec<String>` gets the path.
 fn append_target(body: &mut String, path: &[String]) {
     for segment in path {
@@ -499,6 +525,25 @@ mod tests {
         .unwrap();
         assert_eq!(event.target, None);
         assert_eq!(event.value, json!({"a": "1"}));
+    }
+
+    #[test]
+    fn text_values_of_clicks_decode_into_numbers() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(rename_all = "snake_case")]
+        enum Event {
+            Bump { id: u64, label: String },
+        }
+        let click = ClientEvent::new("bump", json!({"id": "7", "label": "a&b", "value": ""}));
+        assert_eq!(
+            click.decode::<Event>().unwrap(),
+            Event::Bump {
+                id: 7,
+                label: "a&b".into()
+            }
+        );
+        let bad = ClientEvent::new("bump", json!({"id": "seven", "label": ""}));
+        assert_eq!(bad.decode::<Event>().unwrap_err().field(), Some("id"));
     }
 
     #[test]
