@@ -113,6 +113,21 @@ pub struct ClientEvent {
 ///
 /// The runtime logs it (target `liveview::rejection`) and names it in the reply, so a typo in
 /// an event name and a field that does not parse are told apart.
+///
+/// ```
+/// use liveview_core::{ClientEvent, EventError};
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug)]
+/// #[serde(rename_all = "snake_case")]
+/// enum Event { Save { age: u8 } }
+///
+/// let typo = ClientEvent::new("sav", serde_json::json!({})).decode::<Event>().unwrap_err();
+/// assert_eq!(typo, EventError::Unknown { name: "sav".into() });
+/// assert_eq!(typo.reason(), "unknown event");
+/// let bad = ClientEvent::form("save", "age=300").unwrap().decode::<Event>().unwrap_err();
+/// assert_eq!((bad.reason(), bad.field()), ("invalid value", Some("age")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventError {
@@ -477,6 +492,8 @@ fn text_values_body(value: &Value) -> Option<String> {
     for (key, value) in map {
         crate::form::append_pair(&mut body, key, value.as_str()?);
     }
+    // Keys nested deeper than the form limit decode as JSON (no form rules).
+    crate::form::check_depth(&body).ok()?;
     Some(body)
 }
 

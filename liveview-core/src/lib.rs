@@ -73,7 +73,7 @@ pub use endpoint::{
     default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
     RenderError, FLASH_COOKIE,
 };
-pub use event::{ClientEvent, EventKind};
+pub use event::{ClientEvent, EventError, EventKind};
 pub use form::{decode_form, decode_form_as, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};

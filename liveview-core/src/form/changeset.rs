@@ -137,6 +137,11 @@ pub trait Validate {
     fn validate(&self, errors: &mut Errors);
 }
 
+/// Untyped forms (the params as JSON) have no rules.
+impl Validate for Value {
+    fn validate(&self, _errors: &mut Errors) {}
+}
+
 /// The adapter from garde: runs `value`'s garde rules and adds each error at its path.
 ///
 /// garde was chosen over `validator`: its report is a flat list of (path, message) pairs

@@ -71,6 +71,15 @@ impl<'a> ChannelRef<'a> {
     /// An error reply `{"reason": reason, "message": message}`: a refusal with a message for
     /// the developer (an event value that does not decode names its field); counted like
     /// [`ChannelRef::error`].
+    ///
+    /// ```
+    /// use liveview_core::protocol::ChannelRef;
+    /// let channel = ChannelRef::new(Some("4"), "lv:phx-1");
+    /// assert_eq!(
+    ///     channel.error_with_message(Some("7"), "invalid value", "invalid value for `age`: \"x\""),
+    ///     r#"["4","7","lv:phx-1","phx_reply",{"status":"error","response":{"reason":"invalid value","message":"invalid value for `age`: \"x\""}}]"#
+    /// );
+    /// ```
     pub fn error_with_message(
         &self,
         msg_ref: Option<&str>,
