@@ -63,6 +63,8 @@ mod router;
 mod runtime;
 mod socket;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 mod untrusted;
 mod view;

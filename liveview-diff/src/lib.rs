@@ -24,6 +24,7 @@
 //! merges them into the same HTML as [`Rendered::to_html`].
 
 mod attr;
+pub mod client;
 mod dynamic;
 mod escape;
 pub mod memo;

@@ -35,6 +35,11 @@
 //! | `GET <a routed path>` | the page, rendered by the view (`connected` is false) |
 //! | anything else | 404 |
 //!
+//! # The guide
+//!
+//! From `cargo new` to a running app, each part of the framework, testing, security and
+//! deployment: see [`guide`].
+//!
 //! # Deploying
 //!
 //! Secret key, Redis, several nodes behind a load balancer, reverse proxies, graceful
@@ -45,6 +50,8 @@ mod websocket;
 
 #[doc = include_str!("docs/deployment.md")]
 pub mod deployment {}
+
+pub mod guide;
 
 pub use service::{
     serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,
