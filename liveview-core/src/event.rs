@@ -138,7 +138,7 @@ pub enum EventError {
         name: String,
     },
     /// The event's value does not fit the variant.
-    #[error("invalid value for `{field}`: {message}")]
+    #[error("invalid value{}: {message}", crate::form::for_field(field))]
     Invalid {
         /// The path of the failing field (`user.age`, `items[0].name`); empty when the value
         /// as a whole does not fit.

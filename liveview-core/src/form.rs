@@ -74,7 +74,7 @@ pub enum FormError {
         depth: usize,
     },
     /// A value does not decode into the requested type ([`decode_form_as`]).
-    #[error("invalid value for `{field}`: {message}")]
+    #[error("invalid value{}: {message}", for_field(field))]
     Invalid {
         /// The path of the field, as serde names it (`user.address.city`, `items[0].name`);
         /// empty when the input as a whole does not fit the type.
@@ -184,6 +184,15 @@ pub(crate) fn check_depth(body: &str) -> Result<(), FormError> {
         try_key_path(&key)?;
     }
     Ok(())
+}
+
+/// ` for `field`` (nothing for the value as a whole), in error messages.
+pub(crate) fn for_field(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!(" for `{field}`")
+    }
 }
 
 /// Appends `key=value`, form-encoded as `URLSearchParams` does, to a body.
