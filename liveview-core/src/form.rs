@@ -44,10 +44,12 @@
 //! ```
 
 mod changeset;
+mod fields;
 mod inputs;
 mod nested;
 
-pub use changeset::{garde_errors, Errors, Field, Fields, Form, FormParams, Validate};
+pub use changeset::{garde_errors, Errors, Form, FormParams, Validate};
+pub use fields::{Field, Fields};
 pub use inputs::{
     add_row_button, checkbox, drop_row_button, email_input, error_tag, form_tag, hidden_input,
     label, multi_select, number_input, password_input, radio, select, sort_input, submit_button,

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::fields::{Field, Fields};
 use super::nested::apply_sort_drop;
 
 /// The raw params of a form event (`phx-change`/`phx-submit`): the decoded body as nested
@@ -90,7 +91,7 @@ impl Errors {
     }
 
     /// The messages of `field` and of its list items (`tags.0`).
-    fn shown_for(&self, field: &str) -> Vec<&str> {
+    pub(super) fn shown_for(&self, field: &str) -> Vec<&str> {
         let items = format!("{field}.");
         self.0
             .iter()
@@ -322,24 +323,58 @@ impl<T: DeserializeOwned + Validate> Form<T> {
         };
         apply_sort_drop(&mut map);
         let mut errors = Errors::default();
-        let data = match decode_params::<T>(&map) {
-            Ok(data) => {
-                data.validate(&mut errors);
-                Some(data)
-            }
-            Err(crate::FormError::Invalid { field, message }) => {
-                match missing_field(&message) {
-                    Some(missing) if field.is_empty() => errors.add(missing, "can't be blank"),
-                    Some(missing) => errors.add(&format!("{field}.{missing}"), "can't be blank"),
-                    None => errors.add(&field, "is invalid"),
-                }
-                None
-            }
-            Err(other) => {
-                errors.add("", other.to_string());
-                None
-            }
+        // A field that does not decode gets its error and is left out, and the rest is
+        // decoded again (a field with a default then takes it), so every bad field is named
+        // at once; validation runs on what decoded.
+        let mut cast_errors = Errors::default();
+        let mut remaining = match index_rows(Value::Object(map.clone())) {
+            Value::Object(rows) => rows,
+            _ => Map::new(),
         };
+        let mut data = None;
+        for _ in 0..MAX_CAST_ERRORS {
+            match decode_params::<T>(&remaining) {
+                Ok(decoded) => {
+                    data = Some(decoded);
+                    break;
+                }
+                Err(crate::FormError::Invalid { field, message }) => {
+                    let (path, text) = match missing_field(&message) {
+                        Some(missing) if field.is_empty() => (missing.to_owned(), "can't be blank"),
+                        Some(missing) => (format!("{field}.{missing}"), "can't be blank"),
+                        None => (field, "is invalid"),
+                    };
+                    let path = dotted(&path);
+                    cast_errors.add(&path, text);
+                    if text == "can't be blank"
+                        || path.is_empty()
+                        || !remove_path(&mut remaining, &path)
+                    {
+                        break;
+                    }
+                }
+                Err(other) => {
+                    cast_errors.add("", other.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(decoded) = &data {
+            let mut rules = Errors::default();
+            decoded.validate(&mut rules);
+            for (field, messages) in rules.iter() {
+                if cast_errors.get(field).is_empty() {
+                    for message in messages {
+                        errors.add(field, message.clone());
+                    }
+                }
+            }
+        }
+        for (field, messages) in cast_errors.iter() {
+            for message in messages {
+                errors.add(field, message.clone());
+            }
+        }
         Self {
             name,
             params: map,
@@ -370,154 +405,24 @@ impl<T: Serialize> Form<T> {
     }
 }
 
-/// A group of fields: the form's root, or one row of [`Form::inputs_for`].
-#[derive(Debug, Clone)]
-pub struct Fields<'a> {
-    name: String,
-    id: String,
-    path: String,
-    params: Option<&'a Map<String, Value>>,
-    errors: &'a Errors,
-    submitted: bool,
-    index: Option<usize>,
-}
+/// How many fields that do not decode a form names at once.
+const MAX_CAST_ERRORS: usize = 16;
 
-impl<'a> Fields<'a> {
-    /// A field of this group (`"name"`, `"address.city"`).
-    pub fn field(&self, path: &str) -> Field<'a> {
-        let segments: Vec<&str> = path.split('.').collect();
-        let (last, parents) = segments.split_last().expect("split yields one item");
-        let mut name = self.name.clone();
-        let mut id = self.id.clone();
-        let mut map = self.params;
-        for segment in parents {
-            name.push_str(&format!("[{segment}]"));
-            id.push_str(&format!("_{segment}"));
-            map = map
-                .and_then(|map| map.get(*segment))
-                .and_then(Value::as_object);
-        }
-        name.push_str(&format!("[{last}]"));
-        id.push_str(&format!("_{last}"));
-        let value = map.and_then(|map| map.get(*last));
-        let used =
-            value.is_some() && !map.is_some_and(|map| map.contains_key(&format!("_unused_{last}")));
-        let full = if self.path.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{}.{path}", self.path)
+/// Removes the value at a dotted path (`items.0.qty`) of params whose rows are index maps
+/// ([`index_rows`]); whether there was one.
+fn remove_path(map: &mut Map<String, Value>, path: &str) -> bool {
+    let mut segments: Vec<&str> = path.split('.').collect();
+    let Some(last) = segments.pop() else {
+        return false;
+    };
+    let mut current = map;
+    for segment in segments {
+        current = match current.get_mut(segment) {
+            Some(Value::Object(inner)) => inner,
+            _ => return false,
         };
-        let errors = if used || self.submitted {
-            self.errors.shown_for(&full)
-        } else {
-            Vec::new()
-        };
-        Field {
-            name,
-            id,
-            value,
-            errors,
-            used,
-        }
     }
-
-    /// The rows of a nested list field, each a group of its own (`items[0][name]`).
-    pub fn inputs_for(&self, path: &str) -> Vec<Fields<'a>> {
-        let field = self.field(path);
-        let rows: Vec<(usize, &'a Map<String, Value>)> = match field.value {
-            Some(Value::Array(list)) => list
-                .iter()
-                .enumerate()
-                .filter_map(|(i, row)| row.as_object().map(|row| (i, row)))
-                .collect(),
-            Some(Value::Object(map)) => {
-                let mut rows: Vec<(usize, &Map<String, Value>)> = map
-                    .iter()
-                    .filter_map(|(k, row)| Some((k.parse().ok()?, row.as_object()?)))
-                    .collect();
-                rows.sort_by_key(|(i, _)| *i);
-                rows
-            }
-            _ => Vec::new(),
-        };
-        let base = if self.path.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{}.{path}", self.path)
-        };
-        rows.into_iter()
-            .map(|(index, row)| Fields {
-                name: format!("{}[{index}]", field.name),
-                id: format!("{}_{index}", field.id),
-                path: format!("{base}.{index}"),
-                params: Some(row),
-                errors: self.errors,
-                submitted: self.submitted,
-                index: Some(index),
-            })
-            .collect()
-    }
-
-    /// The input name of this group (`user`, `user[items][0]`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The row's index, for rows of [`Form::inputs_for`].
-    pub fn index(&self) -> Option<usize> {
-        self.index
-    }
-}
-
-/// One field: what its input needs (Phoenix's `%FormField{}`).
-#[derive(Debug, Clone)]
-pub struct Field<'a> {
-    name: String,
-    id: String,
-    value: Option<&'a Value>,
-    errors: Vec<&'a str>,
-    used: bool,
-}
-
-impl<'a> Field<'a> {
-    /// The input's `name` (`user[address][city]`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The input's `id` (`user_address_city`), for `label for=`.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The raw value to show (empty when there is none).
-    pub fn value(&self) -> &'a str {
-        match self.value {
-            Some(Value::String(text)) => text,
-            Some(Value::Array(list)) => list.last().and_then(Value::as_str).unwrap_or(""),
-            _ => "",
-        }
-    }
-
-    /// Every value of a list field (a multi-select, `tags[]`).
-    pub fn values(&self) -> Vec<&'a str> {
-        match self.value {
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(text)) => vec![text.as_str()],
-            _ => Vec::new(),
-        }
-    }
-
-    /// The errors to show: the field's errors once it is used or the form submitted (for a
-    /// list of values, the errors of its items too).
-    pub fn errors(&self) -> &[&'a str] {
-        &self.errors
-    }
-
-    /// Whether the user has used the input (Phoenix's `used_input?`).
-    pub fn used(&self) -> bool {
-        self.used
-    }
+    current.remove(last).is_some()
 }
 
 /// Decodes a form's params into `T` with the form rules.
@@ -588,36 +493,42 @@ fn stringify(value: Value) -> Option<Value> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, Default)]
     #[allow(dead_code)]
-    struct Chapter {
-        title: String,
-        #[serde(default, deserialize_with = "crate::form::blank_as_none")]
-        pages: Option<u32>,
+    struct Sizes {
+        #[serde(default)]
+        width: u32,
+        #[serde(default)]
+        height: u32,
+        #[serde(default)]
+        label: String,
     }
 
-    #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
-    struct Book {
-        title: String,
-        year: u16,
-        available: bool,
-        #[serde(default)]
-        genres: Vec<String>,
-        #[serde(default)]
-        chapters: Vec<Chapter>,
-    }
-
-    impl Validate for Book {
-        fn validate(&self, _: &mut Errors) {}
+    impl Validate for Sizes {
+        fn validate(&self, errors: &mut Errors) {
+            if self.width == 0 {
+                errors.add("width", "must be more than 0");
+            }
+            if self.label.is_empty() {
+                errors.add("label", "can't be blank");
+            }
+        }
     }
 
     #[test]
-    fn probe() {
-        let body = "book%5Btitle%5D=T&book%5Bauthor%5D=A&book%5Byear%5D=1815&book%5Bavailable%5D=false&book%5Bavailable%5D=true&book%5Bgenres%5D%5B%5D=&book%5Bgenres%5D%5B%5D=fiction&book%5Bgenres%5D%5B%5D=science&book%5Bchapters_sort%5D%5B%5D=0&book%5Bchapters%5D%5B0%5D%5Btitle%5D=Arrakis&book%5Bchapters%5D%5B0%5D%5Bpages%5D=42&book%5Bchapters_drop%5D%5B%5D=";
-        let event = crate::ClientEvent::form("save", body).unwrap();
-        println!("{}", event.value);
-        let form: Form<Book> = Form::submit("book", &FormParams(event.value));
-        println!("{:?} {:?}", form.errors, form.data);
+    fn every_field_that_does_not_decode_is_named_and_the_rest_validated() {
+        let params =
+            FormParams(serde_json::json!({"s": {"width": "wide", "height": "tall", "label": ""}}));
+        let form: Form<Sizes> = Form::submit("s", &params);
+        assert_eq!(
+            form.field("width").errors(),
+            ["is invalid"],
+            "not also the rule's error"
+        );
+        assert_eq!(form.field("height").errors(), ["is invalid"]);
+        assert_eq!(form.field("label").errors(), ["can't be blank"]);
+        assert!(!form.is_valid());
+        // The raw values stay, to show what the user typed.
+        assert_eq!(form.field("width").value(), "wide");
     }
 }

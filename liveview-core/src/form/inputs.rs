@@ -4,7 +4,7 @@
 
 use crate::{html, Rendered};
 
-use super::changeset::{Field, Fields};
+use super::fields::{Field, Fields};
 
 /// Extra attributes for a helper (`&[("class", "wide"), ("required", "")]`).
 pub type Attrs<'a> = &'a [(&'a str, &'a str)];
