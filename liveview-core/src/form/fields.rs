@@ -98,7 +98,7 @@ impl<'a> Fields<'a> {
         &self.name
     }
 
-    /// The row's index, for rows of [`Form::inputs_for`].
+    /// The row's index, for rows of [`Form::inputs_for`](super::Form::inputs_for).
     pub fn index(&self) -> Option<usize> {
         self.index
     }
