@@ -69,6 +69,18 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/books",
         "Books: create, edit and delete with typed, validated forms and nested rows",
     ),
+    (
+        "/account",
+        "Users: log in (phx-trigger-action, a signed cookie), an on_mount guard, a second live session",
+    ),
+    (
+        "/items",
+        "Items: one view for three routes (live_action), patches without a remount",
+    ),
+    (
+        "/about",
+        "About: a plain page beside the live ones (render_to_string)",
+    ),
 ];
 
 /// The index view.

@@ -45,7 +45,11 @@
 //! Secret key, Redis, several nodes behind a load balancer, reverse proxies, graceful
 //! shutdown and health checks: see [`deployment`].
 
+mod cookie;
+mod plain;
 mod service;
+mod static_files;
+mod tower;
 mod websocket;
 
 #[doc = include_str!("docs/deployment.md")]
@@ -53,6 +57,9 @@ pub mod deployment {}
 
 pub mod guide;
 
+pub use cookie::{request_cookie, SessionCookie};
+pub use plain::MAX_PLAIN_BODY;
 pub use service::{
-    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,
+    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, PeerAddr,
+    ServeOptions,
 };

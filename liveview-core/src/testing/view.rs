@@ -141,6 +141,11 @@ pub(crate) async fn dead_render_with(
         }
         Ok(Page::NotFound) => return Err(TestError::NotFound(path.to_owned())),
         Ok(Page::BadRequest(message)) => return Err(TestError::BadRequest(message)),
+        // An error status from mount (`ViewError::not_found`, `forbidden`).
+        Ok(Page::Error { status: 404, .. }) => return Err(TestError::NotFound(path.to_owned())),
+        Ok(Page::Error { status, .. }) => {
+            return Err(TestError::Render(format!("the page answered {status}")))
+        }
         Err(err) => return Err(TestError::Render(err.to_string())),
     };
     let document = Html::parse_document(&html);
