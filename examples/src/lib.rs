@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod autocomplete;
+pub mod books;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
@@ -30,6 +31,7 @@ pub mod search;
 pub mod table;
 pub mod upload;
 pub mod volume;
+pub mod volunteers;
 pub mod web;
 
 use std::fmt;
@@ -107,7 +109,9 @@ pub fn router_with(node: &Node) -> Router {
                 )
         })
         .live("/cards", cards::Cards)
-        .live("/feed", feed::Feed);
+        .live("/feed", feed::Feed)
+        .live("/volunteers", volunteers::Volunteers::default())
+        .live("/books", books::Books::default());
     items::routes(auth::live_routes(router, auth::Users::demo()))
 }
 

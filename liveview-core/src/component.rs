@@ -193,7 +193,7 @@ pub(crate) trait ErasedComponent: Send {
     fn handle_event<'a>(
         &'a mut self,
         event: &'a ClientEvent,
-    ) -> BoxFuture<'a, Result<ViewResult, serde_json::Error>>;
+    ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>>;
     fn changed(&self) -> bool;
     fn take_events(&mut self) -> Vec<u8>;
 }
@@ -216,7 +216,7 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
     fn handle_event<'a>(
         &'a mut self,
         event: &'a ClientEvent,
-    ) -> BoxFuture<'a, Result<ViewResult, serde_json::Error>> {
+    ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>> {
         Box::pin(async move {
             let typed = event.decode::<C::Event>()?;
             Ok(self.component.handle_event(&mut self.socket, typed).await)

@@ -275,14 +275,12 @@ impl Gen {
                     out.push('"');
                 }
                 Attr::Dynamic { name, expr } => {
-                    out.push(' ');
-                    out.push_str(name);
-                    out.push_str("=\"");
-                    template.slot(
-                        items,
-                        quote!(#path::__private::IntoDynamic::into_dynamic(#expr)),
-                    );
-                    template.current.push('"');
+                    // The whole attribute is the slot, so `None`/`false` can omit it.
+                    let text = format!(" {name}");
+                    template.slot(items, quote!(#path::__private::attr(#text, #expr)));
+                }
+                Attr::Spread { expr } => {
+                    template.slot(items, quote!(#path::__private::spread(#expr)));
                 }
                 Attr::Bool { name } => {
                     out.push(' ');
