@@ -58,7 +58,7 @@ pub struct SignUp {
     #[garde(custom(phone_rule))]
     #[serde(default)]
     pub phone: String,
-    /// One of [`SHIFTS`].
+    /// One of the shifts the form offers.
     #[garde(custom(shift_rule))]
     #[serde(default)]
     pub shift: String,
