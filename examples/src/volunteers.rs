@@ -37,7 +37,7 @@ pub struct Volunteers {
 /// A volunteer, as saved and broadcast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Volunteer {
-    /// A unique id (node name and number), the row's DOM id.
+    /// A unique random id, the row's DOM id.
     pub id: String,
     /// Their name.
     pub name: String,

@@ -186,7 +186,8 @@ pub fn select(
 }
 
 /// A `<select multiple>` sending `name[]` for each chosen option (decodes into a `Vec`),
-/// preceded by a hidden empty `name[]` so choosing nothing sends an empty list.
+/// preceded by a hidden empty `name[]`, so choosing nothing still sends the field (the list
+/// then starts with an empty string, which the data should drop, as the books example does).
 ///
 /// ```
 /// use liveview_core::form::{multi_select, Form};
