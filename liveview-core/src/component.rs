@@ -108,6 +108,7 @@ pub struct ComponentSocket<C: LiveComponent> {
     state: C::State,
     changed: bool,
     events: Vec<u8>,
+    reply: Option<Vec<u8>>,
     parent: Option<ParentInfo>,
 }
 
@@ -121,6 +122,7 @@ impl<C: LiveComponent> ComponentSocket<C> {
             state: C::State::default(),
             changed: true,
             events: Vec::new(),
+            reply: None,
             parent,
         }
     }
@@ -149,6 +151,14 @@ impl<C: LiveComponent> ComponentSocket<C> {
     /// Pushes an event to the client, like [`Socket::push_event`](crate::Socket::push_event).
     pub fn push_event(&mut self, name: &str, payload: &impl serde::Serialize) {
         crate::json::push_event(&mut self.events, name, payload);
+    }
+
+    /// Replies to the event being handled, like [`Socket::reply`](crate::Socket::reply): a
+    /// hook's `pushEventTo(myself, name, payload, reply => …)` receives `payload`.
+    pub fn reply(&mut self, payload: &impl serde::Serialize) {
+        let mut out = Vec::new();
+        crate::json::write_value(payload, &mut out);
+        self.reply = Some(out);
     }
 
     /// Sends `info` to the parent view's `handle_info` (LiveViewJS: `sendParentInfo`). It must be
@@ -196,6 +206,7 @@ pub(crate) trait ErasedComponent: Send {
     ) -> BoxFuture<'a, Result<ViewResult, serde_json::Error>>;
     fn changed(&self) -> bool;
     fn take_events(&mut self) -> Vec<u8>;
+    fn take_reply(&mut self) -> Option<Vec<u8>>;
 }
 
 struct Instance<C: LiveComponent> {
@@ -230,6 +241,10 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
     fn take_events(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.socket.events)
     }
+
+    fn take_reply(&mut self) -> Option<Vec<u8>> {
+        self.socket.reply.take()
+    }
 }
 
 /// One component slot of a view: the instance (taken out while it runs), the tree the client
@@ -253,6 +268,8 @@ pub(crate) struct Registry {
     parent: Option<ParentInfo>,
     /// Events pushed by components.
     pub(crate) events: Vec<u8>,
+    /// The reply of the component event being handled ([`ComponentSocket::reply`]).
+    pub(crate) reply: Option<Vec<u8>>,
 }
 
 impl Registry {
@@ -294,6 +311,9 @@ impl Registry {
                 self.events.push(b',');
             }
             self.events.extend_from_slice(&events);
+        }
+        if let Some(reply) = instance.take_reply() {
+            self.reply = Some(reply);
         }
         if let Some(entry) = self.entries.get_mut(&cid) {
             entry.instance = Some(instance);

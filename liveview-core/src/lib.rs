@@ -55,8 +55,10 @@ mod config;
 mod endpoint;
 mod erased;
 mod event;
+mod event_serde;
 mod form;
 mod info;
+pub mod js;
 mod json;
 pub mod protocol;
 mod router;
@@ -74,6 +76,7 @@ pub use endpoint::{
     RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
+pub use js::{JsCommands, JS};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};

@@ -27,6 +27,7 @@ pub struct Socket<V: LiveView> {
     title: Option<String>,
     title_changed: bool,
     events: Vec<u8>,
+    reply: Option<Vec<u8>>,
     flash: Flash,
     navigation: Option<Navigation>,
     infos: Option<InfoSender<V::Info>>,
@@ -65,6 +66,7 @@ impl<V: LiveView> Socket<V> {
             title: None,
             title_changed: false,
             events: Vec::new(),
+            reply: None,
             flash: Flash::default(),
             navigation: None,
             infos,
@@ -154,6 +156,41 @@ impl<V: LiveView> Socket<V> {
     /// serialize to a JSON object.
     pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
         crate::json::push_event(&mut self.events, name, payload);
+    }
+
+    /// Replies to the event being handled (Phoenix: `{:reply, map, socket}`): a hook's
+    /// `this.pushEvent(name, payload, (reply, ref) => …)` (or `pushEventTo`) receives
+    /// `payload`, which must serialize to a JSON object. It travels as the reply's `"r"`
+    /// member; the last call in a turn wins, and a reply set outside an event turn (in
+    /// `handle_info`, `mount`) is dropped.
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Socket, ViewResult};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Default)]
+    /// struct Clock;
+    /// #[derive(Deserialize)]
+    /// #[serde(tag = "event", content = "value", rename_all = "snake_case")]
+    /// enum Event { Now {} }
+    ///
+    /// impl LiveView for Clock {
+    ///     type State = ();
+    ///     type Event = Event;
+    ///     type Info = ();
+    ///     async fn handle_event(&self, socket: &mut Socket<Self>, _event: Event) -> ViewResult {
+    ///         socket.reply(&serde_json::json!({ "now": "12:00" }));
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+    ///         html! { div #clock phx-hook="Clock" {} }
+    ///     }
+    /// }
+    /// ```
+    pub fn reply(&mut self, payload: &impl Serialize) {
+        let mut out = Vec::new();
+        crate::json::write_value(payload, &mut out);
+        self.reply = Some(out);
     }
 
     /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`
@@ -472,6 +509,11 @@ impl<V: LiveView> Socket<V> {
 
     pub(crate) fn take_events(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.events)
+    }
+
+    /// The reply set by the turn's callback, if any (see [`Socket::reply`]).
+    pub(crate) fn take_reply(&mut self) -> Option<Vec<u8>> {
+        self.reply.take()
     }
 
     pub(crate) fn stop_tasks(&mut self) {

@@ -22,6 +22,8 @@ pub(crate) struct Turn<'a> {
     pub(crate) title: Option<&'a str>,
     /// Events pushed by the view, as comma-separated JSON arrays.
     pub(crate) events: &'a [u8],
+    /// The reply to the event (`"r"`, what a hook's `pushEvent` callback receives).
+    pub(crate) reply: Option<&'a [u8]>,
 }
 
 impl Turn<'_> {
@@ -65,6 +67,14 @@ impl Turn<'_> {
             }
             out.extend_from_slice(&component_events);
             out.push(b']');
+            any = true;
+        }
+        if let Some(reply) = self.reply {
+            if any {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"r\":");
+            out.extend_from_slice(reply);
             any = true;
         }
         any
@@ -332,6 +342,7 @@ mod tests {
                 components: &mut registry,
                 title: None,
                 events: b"",
+                reply: None,
             },
         );
         assert_eq!(
@@ -348,6 +359,7 @@ mod tests {
                 components: &mut registry,
                 title: Some("T"),
                 events: br#"["e",{}]"#,
+                reply: None,
             },
         );
         assert_eq!(
@@ -362,6 +374,7 @@ mod tests {
                 components: &mut registry,
                 title: None,
                 events: b"",
+                reply: None,
             }
         )
         .is_none());

@@ -183,13 +183,17 @@ impl Connection {
         } else {
             let Some(kind) = ClientKind::of(&event) else {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), event = %Untrusted(&event), "unknown channel event");
-                return self.send(joined.error(msg_ref, "unknown event")).await;
+                return self
+                    .send(joined.refused(msg_ref, "unknown event", Some(&event), None))
+                    .await;
             };
             // The bytes of messages waiting in this socket's mailboxes are bounded together.
             let budget = self.shared.config.max_queued_bytes;
             let Some(payload) = Queued::charge(payload, &self.queued, budget) else {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "queued messages over the socket's byte budget: message refused");
-                return self.send(joined.error(msg_ref, "overloaded")).await;
+                return self
+                    .send(joined.refused(msg_ref, "overloaded", None, None))
+                    .await;
             };
             ChannelMsg::Client {
                 kind,
@@ -204,8 +208,12 @@ impl Connection {
                 // The view is not keeping up: refuse this message, keep the connection.
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
                 let join_ref = self.channels.get(&topic).map(|c| c.join_ref.clone());
-                let reply =
-                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg.msg_ref(), "overloaded");
+                let reply = ChannelRef::new(join_ref.as_deref(), &topic).refused(
+                    msg.msg_ref(),
+                    "overloaded",
+                    None,
+                    None,
+                );
                 return self.send(reply).await;
             }
             Err(Refused::Ended(msg)) => msg,

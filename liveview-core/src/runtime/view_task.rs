@@ -109,7 +109,7 @@ pub(super) struct ViewTask<V: LiveView> {
     route: String,
     url: Url,
     csrf: String,
-    out: Arc<dyn Transport>,
+    pub(super) out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
     /// The writers of the upload channels registered for this view's entries.
@@ -216,17 +216,20 @@ impl<V: LiveView> ViewTask<V> {
         tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
     }
 
-    fn channel(&self) -> ChannelRef<'_> {
+    pub(super) fn channel(&self) -> ChannelRef<'_> {
         ChannelRef::new(Some(&self.join_ref), &self.topic)
     }
 
-    /// Answers `msg_ref` with an error reply; the view goes on.
+    /// Answers a refused client message (`ChannelRef::refused`: an ok reply that unlocks the
+    /// element, with an `lv:refused` event naming `reason` and the event); the view goes on
+    /// with its state untouched.
     pub(super) async fn refuse(
         &mut self,
         msg_ref: Option<&str>,
         reason: &'static str,
+        event: Option<&str>,
     ) -> Result<Flow, Crash> {
-        let frame = self.channel().error(msg_ref, reason);
+        let frame = self.channel().refused(msg_ref, reason, event, None);
         send_text(&*self.out, frame).await;
         Ok(Flow::Continue)
     }
@@ -271,6 +274,7 @@ impl<V: LiveView> ViewTask<V> {
                     components: &mut components,
                     title: self.socket.take_title_change(),
                     events: &events,
+                    reply: None,
                 },
                 live_patch.as_deref(),
             )
@@ -355,7 +359,9 @@ impl<V: LiveView> ViewTask<V> {
             Ok(event) => event,
             Err(error) => {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed event");
-                return self.refuse(msg_ref.as_deref(), "malformed event").await;
+                return self
+                    .refuse(msg_ref.as_deref(), "malformed event", None)
+                    .await;
             }
         };
         drop(payload);
@@ -372,7 +378,9 @@ impl<V: LiveView> ViewTask<V> {
                 Ok(typed) => typed,
                 Err(error) => {
                     tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown event");
-                    return self.refuse(msg_ref.as_deref(), "unknown event").await;
+                    return self
+                        .refuse(msg_ref.as_deref(), "unknown event", Some(&event.name))
+                        .await;
                 }
             };
             callback(self.view.handle_event(&mut self.socket, typed))
@@ -408,7 +416,9 @@ impl<V: LiveView> ViewTask<V> {
             Ok(Err(error)) => {
                 self.components.borrow_mut().put_instance(cid, instance);
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown component event");
-                return self.refuse(msg_ref.as_deref(), "unknown event").await;
+                return self
+                    .refuse(msg_ref.as_deref(), "unknown event", Some(&event.name))
+                    .await;
             }
             Ok(Ok(Err(error))) => Err(error.to_string()),
             Err(panic) => Err(panic),
@@ -443,7 +453,7 @@ impl<V: LiveView> ViewTask<V> {
         }
         let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
             return self
-                .refuse(msg_ref.as_deref(), "malformed live_patch")
+                .refuse(msg_ref.as_deref(), "malformed live_patch", None)
                 .await;
         };
         drop(payload);
@@ -612,6 +622,12 @@ impl<V: LiveView> ViewTask<V> {
         };
         // The payload is written straight into the frame: no intermediate diff buffer.
         let events = self.socket.take_events();
+        // A reply goes only with the answer to a client message.
+        let reply = self
+            .socket
+            .take_reply()
+            .or_else(|| self.components.borrow_mut().reply.take())
+            .filter(|_| msg_ref.is_some());
         let frame = {
             let channel = ChannelRef::new(Some(&self.join_ref), &self.topic);
             let mut components = self.components.borrow_mut();
@@ -621,6 +637,7 @@ impl<V: LiveView> ViewTask<V> {
                 components: &mut components,
                 title: self.socket.take_title_change(),
                 events: &events,
+                reply: reply.as_deref(),
             };
             match &msg_ref {
                 Some(msg_ref) => Some(payload::turn_reply(

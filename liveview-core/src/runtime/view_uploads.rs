@@ -6,6 +6,7 @@ use liveview_upload::{AllowUploadRequest, EntryError, ProgressRequest, Stored, U
 use tokio::sync::oneshot;
 
 use super::message::Queued;
+use super::transport::send_text;
 use super::upload_channel::{Registration, UploadSlot};
 use super::view_task::{Crash, Flow, ViewTask};
 use crate::event::ClientEvent;
@@ -15,6 +16,19 @@ use crate::untrusted::Untrusted;
 use crate::view::LiveView;
 
 impl<V: LiveView> ViewTask<V> {
+    /// Answers a refused upload message (`allow_upload`, `progress`) with an error reply: the
+    /// client sends those without locking an element and reads an error as the upload's
+    /// failure (an ok reply without `entries` would break its preflight handling).
+    pub(super) async fn reject_upload(
+        &mut self,
+        msg_ref: Option<&str>,
+        reason: &'static str,
+    ) -> Result<Flow, Crash> {
+        let frame = self.channel().error(msg_ref, reason);
+        send_text(&*self.out, frame).await;
+        Ok(Flow::Continue)
+    }
+
     /// Registers the upload entries a form event lists (`uploads` in its payload).
     pub(super) fn put_event_entries(&mut self, event: &ClientEvent) {
         for (upload_ref, entries) in &event.uploads {
@@ -39,7 +53,7 @@ impl<V: LiveView> ViewTask<V> {
             Err(error) => {
                 tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "malformed allow_upload");
                 return self
-                    .refuse(msg_ref.as_deref(), "malformed allow_upload")
+                    .reject_upload(msg_ref.as_deref(), "malformed allow_upload")
                     .await;
             }
         };
@@ -47,7 +61,7 @@ impl<V: LiveView> ViewTask<V> {
         let tokens = UploadTokens(&self.shared.signer);
         let id = self.socket.id().to_owned();
         let Some(config) = self.socket.uploads_mut().by_ref_mut(&request.upload_ref) else {
-            return self.refuse(msg_ref.as_deref(), "unknown upload").await;
+            return self.reject_upload(msg_ref.as_deref(), "unknown upload").await;
         };
         let preflight = config
             .preflight(&request.entries, &tokens, &id, request.cid)
@@ -67,7 +81,7 @@ impl<V: LiveView> ViewTask<V> {
             Ok(request) => request,
             Err(error) => {
                 tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "malformed progress");
-                return self.refuse(msg_ref.as_deref(), "malformed progress").await;
+                return self.reject_upload(msg_ref.as_deref(), "malformed progress").await;
             }
         };
         drop(payload);
