@@ -76,7 +76,7 @@ impl<'a> ChannelRef<'a> {
     /// malformed payload, a full mailbox): an **ok** reply whose diff changes nothing and
     /// carries one pushed event, `["lv:refused", {"reason": reason, "event": event,
     /// "detail": detail}]` (`event` and `detail`, such as which field did not decode, only
-    /// when given).
+    /// when given; the event name is cut after 200 bytes).
     ///
     /// Not an error reply: the 1.2 client never clears the element's loading classes and
     /// ref lock after an error reply (the button would stay `phx-click-loading` and dead
@@ -109,7 +109,7 @@ impl<'a> ChannelRef<'a> {
             write_json_str(reason, out);
             if let Some(event) = event {
                 out.extend_from_slice(b",\"event\":");
-                write_json_str(event, out);
+                write_json_str(cut(event, REFUSED_NAME_LIMIT), out);
             }
             if let Some(detail) = detail {
                 out.extend_from_slice(b",\"detail\":");
@@ -159,6 +159,18 @@ impl<'a> ChannelRef<'a> {
         write_json_str(event, out);
         out.push(b',');
     }
+}
+
+/// How many bytes of a refused event's name [`ChannelRef::refused`] echoes.
+const REFUSED_NAME_LIMIT: usize = 200;
+
+/// `text` cut to at most `limit` bytes, at a character boundary.
+fn cut(text: &str, limit: usize) -> &str {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn into_string(bytes: Vec<u8>) -> String {
