@@ -610,4 +610,37 @@ impl Flash {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The messages as `(key, message)`, sorted by key (Phoenix: `@flash` is a map).
+    ///
+    /// ```
+    /// use liveview_core::{html, Flash};
+    /// let flash: Flash = serde_json::from_str(r#"{"info": "Saved", "error": "Late"}"#).unwrap();
+    /// let keys: Vec<&str> = flash.iter().map(|(key, _)| key).collect();
+    /// assert_eq!(keys, ["error", "info"]);
+    /// let page = html! { @for (key, message) in &flash { p class=(key) { (message) } } };
+    /// assert_eq!(page.to_html(), r#"<p class="error">Late</p><p class="info">Saved</p>"#);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(key, message)| (key.as_str(), message.as_str()))
+    }
+
+    /// How many messages there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<'a> IntoIterator for &'a Flash {
+    type Item = (&'a str, &'a str);
+    type IntoIter = std::iter::Map<
+        std::collections::btree_map::Iter<'a, String, String>,
+        fn((&'a String, &'a String)) -> (&'a str, &'a str),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0
+            .iter()
+            .map(|(key, message)| (key.as_str(), message.as_str()))
+    }
 }
