@@ -61,6 +61,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/feed",
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
+    (
+        "/js",
+        "JS commands: a modal, tabs and a dropdown with transitions and no round trip; a hook gets a reply",
+    ),
 ];
 
 /// The index view.
@@ -75,9 +79,17 @@ impl LiveView for Index {
     fn render(&self, _state: &(), _meta: &Meta<'_>) -> Rendered {
         html! {
             h1 { "LiveView examples" }
-            ul {
+            p.lead { "Each page is a LiveView served by this Rust server and driven by the official Phoenix LiveView 1.2 client." }
+            ul.examples {
                 @for (path, description) in EXAMPLES {
-                    li { a href=(*path) { (*description) } }
+                    @match description.split_once(": ") {
+                        Some((title, what)) => {
+                            li { a href=(*path) { span.title { (title) } span.what { (what) } } }
+                        }
+                        None => {
+                            li { a href=(*path) { span.title { (*description) } } }
+                        }
+                    }
                 }
             }
         }

@@ -19,6 +19,7 @@ pub mod feed;
 pub mod health;
 pub mod hello;
 pub mod index;
+pub mod js;
 pub mod nav;
 pub mod object_store;
 pub mod paginate;
@@ -33,7 +34,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use liveview_core::pubsub::{LocalPubSub, Presence, PubSub};
-use liveview_core::{html, BuildError, Endpoint, Flash, Rendered, Router};
+use liveview_core::{
+    default_layout, html, BuildError, Endpoint, Flash, PageParts, Rendered, Router,
+};
 
 /// What one server process shares with the other nodes: the pub/sub backend and presence.
 #[derive(Clone)]
@@ -105,6 +108,7 @@ pub fn router_with(node: &Node) -> Router {
         })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
+        .live("/js", js::JsDemo)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a
@@ -116,12 +120,22 @@ pub fn app(secret: Option<&[u8]>) -> Result<Arc<Endpoint>, BuildError> {
 /// The endpoint of every example on `node` (its pub/sub backend and presence), signing with
 /// `secret` (or a random development key, which only works with one node).
 pub fn app_with(secret: Option<&[u8]>, node: &Node) -> Result<Arc<Endpoint>, BuildError> {
-    let builder = Endpoint::builder(router_with(node)).pubsub(node.pubsub.clone());
+    let builder = Endpoint::builder(router_with(node))
+        .pubsub(node.pubsub.clone())
+        .layout(layout);
     match secret {
         Some(secret) => builder.secret_key(secret),
         None => builder.random_secret_key(),
     }
     .build()
+}
+
+/// The examples' page: the default layout plus the stylesheet bundled with the client
+/// (`/assets/app.css`, from `js/app.css`).
+pub fn layout(parts: &PageParts<'_>) -> String {
+    let page = default_layout(parts);
+    let link = "<link rel=\"stylesheet\" href=\"/assets/app.css\">\n</head>";
+    page.replacen("</head>", link, 1)
 }
 
 /// A random name (16 hex digits), for nodes and message ids.
