@@ -54,7 +54,11 @@ test("refused: a misnamed click unlocks the button and the counter goes on", asy
   await page.evaluate(() => window.liveSocket.enableDebug());
   await rename(page, inc, "phx-click", "nope");
   const refused = page.evaluate(
-    () => new Promise((resolve) => window.addEventListener("phx:lv:refused", (e) => resolve(e.detail), { once: true })),
+    () =>
+      new Promise((resolve, reject) => {
+        window.addEventListener("phx:lv:refused", (e) => resolve(e.detail), { once: true });
+        setTimeout(() => reject(new Error("no lv:refused event within 10 s")), 10_000);
+      }),
   );
   await page.click('[data-phx-main] button[phx-click="nope"]');
   assert.deepEqual(await refused, { reason: "unknown event", event: "nope" });
