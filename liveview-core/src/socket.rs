@@ -576,6 +576,30 @@ impl Uploads {
         )
     }
 
+    /// [`file_input`](Self::file_input) with extra attributes (Phoenix: `<.live_file_input
+    /// upload={…} class="…" required />`): `(name, Some(value))` or a bare `(name, None)`;
+    /// values are escaped, and the attributes the client needs cannot be replaced (see
+    /// [`live_file_input_with`](liveview_upload::live_file_input_with)).
+    ///
+    /// ```
+    /// use liveview_core::{html, Meta};
+    /// let meta = Meta::default();
+    /// // No upload named "photos" was allowed here: nothing is rendered.
+    /// let page = html! { (meta.uploads.file_input_with("photos", [("required", None)])) };
+    /// assert_eq!(page.to_html(), "");
+    /// ```
+    pub fn file_input_with<'a>(
+        &self,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> liveview_diff::Raw<String> {
+        liveview_diff::Raw(
+            self.get(name)
+                .map(|config| liveview_upload::live_file_input_with(config, attrs))
+                .unwrap_or_default(),
+        )
+    }
+
     pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut UploadConfig, UploadError> {
         self.configs
             .iter_mut()

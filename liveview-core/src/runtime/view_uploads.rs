@@ -9,6 +9,7 @@ use super::message::Queued;
 use super::transport::send_text;
 use super::upload_channel::{Registration, UploadSlot};
 use super::view_task::{Crash, Flow, ViewTask};
+use crate::catch::callback;
 use crate::event::ClientEvent;
 use crate::protocol::payload;
 use crate::token::UploadTokens;
@@ -91,6 +92,8 @@ impl<V: LiveView> ViewTask<V> {
             }
             self.socket.mark_changed();
         }
+        self.progressed(&request.upload_ref, &request.entry_ref)
+            .await?;
         self.finish_turn(msg_ref, None).await
     }
 
@@ -126,6 +129,7 @@ impl<V: LiveView> ViewTask<V> {
                 self.socket.mark_changed();
             }
         }
+        self.progressed(&config_ref, &entry_ref).await?;
         self.finish_turn(None, None).await
     }
 
@@ -142,6 +146,20 @@ impl<V: LiveView> ViewTask<V> {
             }
         }
         self.finish_turn(None, None).await
+    }
+
+    /// Runs the view's `handle_progress` for an entry that progressed or was stored.
+    async fn progressed(&mut self, config_ref: &str, entry_ref: &str) -> Result<(), Crash> {
+        let Some(config) = self.socket.uploads_mut().by_ref_mut(config_ref) else {
+            return Ok(());
+        };
+        let Some(entry) = config.entry(entry_ref).cloned() else {
+            return Ok(());
+        };
+        let name = config.name().to_owned();
+        callback(self.view.handle_progress(&mut self.socket, &name, &entry))
+            .await
+            .map_err(|message| Crash(format!("handle_progress({name}): {message}")))
     }
 
     /// Stops the upload channels of entries cancelled in the last callback: the storage
