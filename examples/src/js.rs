@@ -4,8 +4,8 @@
 //! (`Socket::reply`).
 
 use liveview_core::js::{ClassOpts, Target, ToggleOpts, Transition, VisibilityOpts, JS};
-use liveview_core::{html, JsCommands, LiveView, Meta, Params, Rendered, Session, Socket};
 use liveview_core::ViewResult;
+use liveview_core::{html, JsCommands, LiveView, Meta, Params, Rendered, Session, Socket};
 use serde::{Deserialize, Serialize};
 
 /// The page's state: how often the modal was confirmed, how many questions were answered.
@@ -133,11 +133,7 @@ impl LiveView for JsDemo {
 
     fn render(&self, state: &State, _meta: &Meta<'_>) -> Rendered {
         let close = close_modal();
-        let flash = JS::transition(
-            "flash",
-            "#confirmed",
-            Some(400),
-        );
+        let flash = JS::transition("flash", "#confirmed", Some(400));
         html! {
             h1 { "JS commands" }
             p.lead { "A modal, tabs and a dropdown driven by JS commands: they open and close in the browser, with transitions, and send nothing to the server." }

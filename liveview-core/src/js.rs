@@ -284,7 +284,12 @@ impl JsCommands {
         if let Some(display) = opts.display {
             args.insert("display".into(), json!(display));
         }
-        put_timing(&mut args, opts.transition.as_ref(), opts.time, opts.blocking);
+        put_timing(
+            &mut args,
+            opts.transition.as_ref(),
+            opts.time,
+            opts.blocking,
+        );
         self.op(kind, args)
     }
 
@@ -314,7 +319,12 @@ impl JsCommands {
         let mut args = args();
         args.insert("names".into(), names(classes));
         to.put(&mut args);
-        put_timing(&mut args, opts.transition.as_ref(), opts.time, opts.blocking);
+        put_timing(
+            &mut args,
+            opts.transition.as_ref(),
+            opts.time,
+            opts.blocking,
+        );
         self.op(kind, args)
     }
 
@@ -366,7 +376,12 @@ impl JsCommands {
     fn classes_only(self, kind: &'static str, to: Target, opts: ClassOpts) -> Self {
         let mut args = args();
         to.put(&mut args);
-        put_timing(&mut args, opts.transition.as_ref(), opts.time, opts.blocking);
+        put_timing(
+            &mut args,
+            opts.transition.as_ref(),
+            opts.time,
+            opts.blocking,
+        );
         self.op(kind, args)
     }
 

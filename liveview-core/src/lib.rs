@@ -76,8 +76,8 @@ pub use endpoint::{
     RenderError, FLASH_COOKIE,
 };
 pub use event::{ClientEvent, EventKind};
-pub use js::{JsCommands, JS};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
+pub use js::{JsCommands, JS};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{

@@ -646,7 +646,9 @@ impl Flash {
     /// assert_eq!(page.to_html(), r#"<p class="error">Late</p><p class="info">Saved</p>"#);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.0.iter().map(|(key, message)| (key.as_str(), message.as_str()))
+        self.0
+            .iter()
+            .map(|(key, message)| (key.as_str(), message.as_str()))
     }
 
     /// How many messages there are.

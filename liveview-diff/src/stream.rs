@@ -109,7 +109,10 @@ impl<T> Stream<T> {
     /// let page = html! { ul #songs phx-update="stream" { @stream (id, _s) in &songs { li id=(id) {} } } };
     /// assert_eq!(page.to_html(), r#"<ul id="songs" phx-update="stream"><li id="blue-song-7"></li></ul>"#);
     /// ```
-    pub fn configure(&mut self, dom_id: impl Fn(&T) -> String + Send + Sync + 'static) -> &mut Self {
+    pub fn configure(
+        &mut self,
+        dom_id: impl Fn(&T) -> String + Send + Sync + 'static,
+    ) -> &mut Self {
         self.dom_id = Box::new(dom_id);
         self
     }

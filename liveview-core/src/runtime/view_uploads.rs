@@ -62,7 +62,9 @@ impl<V: LiveView> ViewTask<V> {
         let tokens = UploadTokens(&self.shared.signer);
         let id = self.socket.id().to_owned();
         let Some(config) = self.socket.uploads_mut().by_ref_mut(&request.upload_ref) else {
-            return self.reject_upload(msg_ref.as_deref(), "unknown upload").await;
+            return self
+                .reject_upload(msg_ref.as_deref(), "unknown upload")
+                .await;
         };
         let preflight = config
             .preflight(&request.entries, &tokens, &id, request.cid)
@@ -82,7 +84,9 @@ impl<V: LiveView> ViewTask<V> {
             Ok(request) => request,
             Err(error) => {
                 tracing::warn!(target: "liveview::rejection", error = %Untrusted(&error.to_string()), "malformed progress");
-                return self.reject_upload(msg_ref.as_deref(), "malformed progress").await;
+                return self
+                    .reject_upload(msg_ref.as_deref(), "malformed progress")
+                    .await;
             }
         };
         drop(payload);
