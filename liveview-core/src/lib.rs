@@ -67,6 +67,7 @@ mod socket;
 pub mod telemetry;
 mod token;
 mod untrusted;
+mod uploads;
 mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};

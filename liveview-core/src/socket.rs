@@ -12,6 +12,8 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use crate::info::InfoSender;
+use crate::uploads::unknown_upload;
+pub use crate::uploads::{UploadedEntries, Uploads};
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -536,86 +538,6 @@ impl<V: LiveView> fmt::Debug for Socket<V> {
             .field("connected", &self.connected)
             .finish_non_exhaustive()
     }
-}
-
-/// The entries of one upload, from [`Socket::uploaded_entries`].
-#[derive(Debug)]
-pub struct UploadedEntries<'a> {
-    /// Fully uploaded entries.
-    pub completed: Vec<&'a UploadEntry>,
-    /// Entries still uploading (or not started).
-    pub in_progress: Vec<&'a UploadEntry>,
-}
-
-/// A view's upload configs, by name (see [`Socket::allow_upload`]).
-#[derive(Debug, Default)]
-pub struct Uploads {
-    pub(crate) configs: Vec<UploadConfig>,
-    /// Entry refs cancelled since the runtime last looked (their channels must stop).
-    pub(crate) cancelled: Vec<String>,
-}
-
-impl Uploads {
-    pub(crate) const EMPTY: Uploads = Uploads {
-        configs: Vec::new(),
-        cancelled: Vec::new(),
-    };
-
-    /// The config of upload `name`.
-    pub fn get(&self, name: &str) -> Option<&UploadConfig> {
-        self.configs.iter().find(|c| c.name() == name)
-    }
-
-    /// The `<input type="file">` of upload `name`, with the attributes the client needs
-    /// (Phoenix: `live_file_input`); empty if `name` was not allowed.
-    pub fn file_input(&self, name: &str) -> liveview_diff::Raw<String> {
-        liveview_diff::Raw(
-            self.get(name)
-                .map(liveview_upload::live_file_input)
-                .unwrap_or_default(),
-        )
-    }
-
-    /// [`file_input`](Self::file_input) with extra attributes (Phoenix: `<.live_file_input
-    /// upload={…} class="…" required />`): `(name, Some(value))` or a bare `(name, None)`;
-    /// values are escaped, and the attributes the client needs cannot be replaced (see
-    /// [`live_file_input_with`](liveview_upload::live_file_input_with)).
-    ///
-    /// ```
-    /// use liveview_core::{html, Meta};
-    /// let meta = Meta::default();
-    /// // No upload named "photos" was allowed here: nothing is rendered.
-    /// let page = html! { (meta.uploads.file_input_with("photos", [("required", None)])) };
-    /// assert_eq!(page.to_html(), "");
-    /// ```
-    pub fn file_input_with<'a>(
-        &self,
-        name: &str,
-        attrs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
-    ) -> liveview_diff::Raw<String> {
-        liveview_diff::Raw(
-            self.get(name)
-                .map(|config| liveview_upload::live_file_input_with(config, attrs))
-                .unwrap_or_default(),
-        )
-    }
-
-    pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut UploadConfig, UploadError> {
-        self.configs
-            .iter_mut()
-            .find(|c| c.name() == name)
-            .ok_or_else(|| unknown_upload(name))
-    }
-
-    pub(crate) fn by_ref_mut(&mut self, upload_ref: &str) -> Option<&mut UploadConfig> {
-        self.configs
-            .iter_mut()
-            .find(|c| c.upload_ref() == upload_ref)
-    }
-}
-
-fn unknown_upload(name: &str) -> UploadError {
-    UploadError::UnknownEntry(format!("no upload named {name:?} was allowed"))
 }
 
 /// Flash messages by key (`info`, `error`, …).
