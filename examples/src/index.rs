@@ -43,7 +43,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("/table", "Table: 100 keyed rows, one changes per click"),
     (
         "/upload",
-        "Upload: files in chunks, progress, cancel, consume",
+        "Upload gallery: drag and drop, image previews, a progress bar per file, errors in words, thumbnails",
     ),
     (
         "/upload/checksum",
@@ -52,6 +52,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     (
         "/upload/external",
         "External uploads: the browser sends files straight to an object store (presigned URLs)",
+    ),
+    (
+        "/upload/avatar",
+        "Avatar: an upload owned by a live component (allow_upload in a component)",
     ),
     (
         "/cards",

@@ -9,6 +9,7 @@
 //! one; [`app_with`] takes the node the binary built.
 
 pub mod autocomplete;
+pub mod avatar;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
@@ -98,6 +99,7 @@ pub fn router_with(node: &Node) -> Router {
             routes
                 .live("/upload", upload::Upload)
                 .live("/upload/checksum", checksum::ChecksumUpload::in_temp_dir())
+                .live("/upload/avatar", avatar::AvatarPage)
                 .live(
                     "/upload/external",
                     // 100 objects of at most 5 MB, as the page allows.

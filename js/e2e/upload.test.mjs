@@ -148,3 +148,38 @@ test("upload gallery: drop images, preview them, errors in words, progress, thum
   await assertNoReload(page);
   assertNoProblems(problems);
 });
+
+test("upload in a component: the card's own upload previews, uploads and saves", async () => {
+  const { page, problems } = await openLiveView(browser, "/upload/avatar");
+  await page.evaluate(async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64;
+    canvas.height = 64;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#4f46e5";
+    context.fillRect(0, 0, 64, 64);
+    context.fillStyle = "#ffffff";
+    context.fillRect(16, 16, 32, 32);
+    const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([png], "ada.png", { type: "image/png" }));
+    document
+      .querySelector("#avatar-drop")
+      .dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  });
+  // The component renders the entry with its preview, and (auto upload) its progress to 100.
+  await page.waitForFunction(() => {
+    const img = document.querySelector("#avatar-entries img.preview[src^='blob:']");
+    return img && img.complete && img.naturalWidth === 64;
+  });
+  await page.waitForFunction(() => document.querySelector("#avatar-entries progress")?.getAttribute("value") === "100");
+  await page.click("#avatar-form button[type=submit]");
+  await page.waitForFunction(() => {
+    const img = document.querySelector("#avatar img.thumbnail");
+    return img && img.complete && img.naturalWidth === 64;
+  });
+  assert.match((await page.textContent("#avatar figcaption")).trim(), /^Saved ada\.png \(\d+ bytes\)$/);
+  await page.waitForFunction(() => document.querySelectorAll("#avatar-entries li").length === 0);
+  await assertNoReload(page);
+  assertNoProblems(problems);
+});

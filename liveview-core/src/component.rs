@@ -106,10 +106,12 @@ pub struct ComponentSocket<C: LiveComponent> {
     cid: Cid,
     id: String,
     state: C::State,
-    changed: bool,
+    pub(crate) changed: bool,
     events: Vec<u8>,
     reply: Option<Vec<u8>>,
     parent: Option<ParentInfo>,
+    /// The component's own uploads (`allow_upload`; see `component_uploads`).
+    pub(crate) uploads: crate::Uploads,
 }
 
 type ParentInfo = Arc<dyn Fn(Box<dyn Any + Send>) + Send + Sync>;
@@ -124,6 +126,7 @@ impl<C: LiveComponent> ComponentSocket<C> {
             events: Vec::new(),
             reply: None,
             parent,
+            uploads: crate::Uploads::default(),
         }
     }
 
@@ -207,6 +210,9 @@ pub(crate) trait ErasedComponent: Send {
     fn changed(&self) -> bool;
     fn take_events(&mut self) -> Vec<u8>;
     fn take_reply(&mut self) -> Option<Vec<u8>>;
+    /// The component's own uploads; changing them re-renders it.
+    fn uploads_mut(&mut self) -> &mut crate::Uploads;
+    fn mark_changed(&mut self);
 }
 
 struct Instance<C: LiveComponent> {
@@ -221,7 +227,16 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
 
     fn render(&mut self, meta: &Meta<'_>) -> Rendered {
         self.socket.changed = false;
-        self.component.render(&self.socket.state, meta)
+        // A component with uploads of its own renders them (its file inputs, its entries).
+        if self.socket.uploads.configs.is_empty() {
+            self.component.render(&self.socket.state, meta)
+        } else {
+            let meta = Meta {
+                uploads: &self.socket.uploads,
+                ..*meta
+            };
+            self.component.render(&self.socket.state, &meta)
+        }
     }
 
     fn handle_event<'a>(
@@ -244,6 +259,14 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
 
     fn take_reply(&mut self) -> Option<Vec<u8>> {
         self.socket.reply.take()
+    }
+
+    fn uploads_mut(&mut self) -> &mut crate::Uploads {
+        &mut self.socket.uploads
+    }
+
+    fn mark_changed(&mut self) {
+        self.socket.changed = true;
     }
 }
 

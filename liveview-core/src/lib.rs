@@ -51,6 +51,7 @@
 
 mod catch;
 mod component;
+mod component_uploads;
 mod config;
 mod endpoint;
 mod erased;

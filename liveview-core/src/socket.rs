@@ -6,13 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use liveview_pubsub::PubSub;
-use liveview_upload::{Stored, UploadConfig, UploadEntry, UploadError, UploadOptions};
+use liveview_upload::{Stored, UploadEntry, UploadError, UploadOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use crate::info::InfoSender;
-use crate::uploads::unknown_upload;
 pub use crate::uploads::{UploadedEntries, Uploads};
 use crate::view::LiveView;
 
@@ -375,16 +374,7 @@ impl<V: LiveView> Socket<V> {
         name: impl Into<String>,
         options: UploadOptions,
     ) -> Result<(), UploadError> {
-        let config = UploadConfig::new(name, options)?;
-        self.uploads.cancelled.extend(
-            self.uploads
-                .configs
-                .iter()
-                .filter(|c| c.name() == config.name())
-                .flat_map(|c| c.entries().iter().map(|e| e.entry_ref.clone())),
-        );
-        self.uploads.configs.retain(|c| c.name() != config.name());
-        self.uploads.configs.push(config);
+        self.uploads.allow(name.into(), options)?;
         self.changed = true;
         Ok(())
     }
@@ -392,9 +382,7 @@ impl<V: LiveView> Socket<V> {
     /// Cancels the upload of entry `entry_ref` of the upload `name` (LiveViewJS:
     /// `socket.cancelUpload`); its file, if any, is deleted.
     pub fn cancel_upload(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
-        let config = self.uploads.get_mut(name)?;
-        config.cancel(entry_ref)?;
-        self.uploads.cancelled.push(entry_ref.to_owned());
+        self.uploads.cancel_entry(name, entry_ref)?;
         self.changed = true;
         Ok(())
     }
@@ -415,7 +403,7 @@ impl<V: LiveView> Socket<V> {
         name: &str,
         consume: impl FnMut(Stored, &UploadEntry) -> T,
     ) -> Result<Vec<T>, UploadError> {
-        let results = self.uploads.get_mut(name)?.consume(consume);
+        let results = self.uploads.consume_entries(name, consume)?;
         self.changed = true;
         Ok(results)
     }
@@ -423,12 +411,7 @@ impl<V: LiveView> Socket<V> {
     /// The entries of upload `name`, finished and in progress (LiveViewJS:
     /// `socket.uploadedEntries`).
     pub fn uploaded_entries(&self, name: &str) -> Result<UploadedEntries<'_>, UploadError> {
-        let config = self.uploads.get(name).ok_or_else(|| unknown_upload(name))?;
-        let (completed, in_progress) = config.uploaded_entries();
-        Ok(UploadedEntries {
-            completed,
-            in_progress,
-        })
+        self.uploads.entries_of(name)
     }
 
     /// Ties a background task to the view: it is aborted when the view ends.

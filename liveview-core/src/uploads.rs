@@ -1,7 +1,7 @@
 //! A view's uploads as its socket and its render see them: the configs by name
 //! ([`Uploads`]), their file inputs and image previews, and [`UploadedEntries`].
 
-use liveview_upload::{UploadConfig, UploadEntry, UploadError};
+use liveview_upload::{Stored, UploadConfig, UploadEntry, UploadError, UploadOptions};
 
 /// The entries of one upload, from [`Socket::uploaded_entries`](crate::Socket::uploaded_entries).
 #[derive(Debug)]
@@ -91,6 +91,50 @@ impl Uploads {
         liveview_diff::Raw(html)
     }
 
+    /// Allows (or replaces, cancelling its entries) upload `name` (`allow_upload`).
+    pub(crate) fn allow(
+        &mut self,
+        name: String,
+        options: UploadOptions,
+    ) -> Result<(), UploadError> {
+        let config = UploadConfig::new(name, options)?;
+        self.cancelled.extend(
+            self.configs
+                .iter()
+                .filter(|c| c.name() == config.name())
+                .flat_map(|c| c.entries().iter().map(|e| e.entry_ref.clone())),
+        );
+        self.configs.retain(|c| c.name() != config.name());
+        self.configs.push(config);
+        Ok(())
+    }
+
+    /// Cancels entry `entry_ref` of upload `name` (`cancel_upload`).
+    pub(crate) fn cancel_entry(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
+        self.get_mut(name)?.cancel(entry_ref)?;
+        self.cancelled.push(entry_ref.to_owned());
+        Ok(())
+    }
+
+    /// Consumes the finished entries of upload `name` (`consume_uploaded_entries`).
+    pub(crate) fn consume_entries<T>(
+        &mut self,
+        name: &str,
+        consume: impl FnMut(Stored, &UploadEntry) -> T,
+    ) -> Result<Vec<T>, UploadError> {
+        Ok(self.get_mut(name)?.consume(consume))
+    }
+
+    /// The entries of upload `name`, finished and in progress (`uploaded_entries`).
+    pub(crate) fn entries_of(&self, name: &str) -> Result<UploadedEntries<'_>, UploadError> {
+        let config = self.get(name).ok_or_else(|| unknown_upload(name))?;
+        let (completed, in_progress) = config.uploaded_entries();
+        Ok(UploadedEntries {
+            completed,
+            in_progress,
+        })
+    }
+
     pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut UploadConfig, UploadError> {
         self.configs
             .iter_mut()
@@ -105,6 +149,6 @@ impl Uploads {
     }
 }
 
-pub(crate) fn unknown_upload(name: &str) -> UploadError {
+fn unknown_upload(name: &str) -> UploadError {
     UploadError::UnknownEntry(format!("no upload named {name:?} was allowed"))
 }

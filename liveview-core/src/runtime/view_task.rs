@@ -115,7 +115,7 @@ pub(super) struct ViewTask<V: LiveView> {
     /// The writers of the upload channels registered for this view's entries.
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
-    components: RefCell<Registry>,
+    pub(super) components: RefCell<Registry>,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
@@ -293,7 +293,7 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     /// What the view's (and its components') render gets.
-    fn meta(&self) -> Meta<'_> {
+    pub(super) fn meta(&self) -> Meta<'_> {
         Meta {
             id: self.socket.id(),
             connected: true,
@@ -410,6 +410,9 @@ impl<V: LiveView> ViewTask<V> {
             send_text(&*self.out, frame).await;
             return Ok(Flow::Continue);
         };
+        if super::view_uploads::put_entries(instance.uploads_mut(), &event) {
+            instance.mark_changed();
+        }
         let outcome = catch(instance.handle_event(&event)).await;
         let result = match outcome {
             Ok(Ok(Ok(()))) => Ok(()),
