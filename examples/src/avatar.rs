@@ -1,12 +1,13 @@
 //! `/upload/avatar`: an upload owned by a live component (Phoenix: `allow_upload` in a
 //! component). The profile card allows the `avatar` upload in its own socket; its form
-//! targets it (`phx-target=(meta.myself)`), so the selection, the preview, the progress and
-//! the save all go to the component, which re-renders alone.
+//! targets it (`phx-target=(meta.myself)`), so the selection, the preview and the progress go
+//! to the component, which re-renders alone. The upload starts on selection (`auto_upload`),
+//! and the card's `handle_progress` saves the avatar the moment its file is stored.
 
 use base64::Engine as _;
 use liveview_core::{
     html, ComponentSocket, LiveComponent, LiveView, Meta, Params, Rendered, Session, Socket,
-    UploadOptions, Uploads, ViewResult,
+    UploadEntry, UploadOptions, Uploads, ViewResult,
 };
 use serde::Deserialize;
 
@@ -30,8 +31,6 @@ pub struct CardState {
 pub enum CardEvent {
     /// The file input changed.
     Validate,
-    /// The form was submitted: consume the uploaded avatar.
-    Save,
     /// Cancel the selected file.
     Cancel {
         /// The entry ref.
@@ -68,21 +67,32 @@ impl LiveComponent for ProfileCard {
         match event {
             CardEvent::Validate => {}
             CardEvent::Cancel { r#ref } => socket.cancel_upload("avatar", &r#ref)?,
-            CardEvent::Save => {
-                let saved = socket.consume_uploaded_entries("avatar", |stored, entry| {
-                    let bytes = stored.path().map(std::fs::read).and_then(Result::ok);
-                    let bytes = bytes.unwrap_or_default();
-                    let url = format!(
-                        "data:{};base64,{}",
-                        entry.client_type,
-                        base64::engine::general_purpose::STANDARD.encode(&bytes)
-                    );
-                    (entry.client_name.clone(), bytes.len(), url)
-                })?;
-                if let Some(avatar) = saved.into_iter().next() {
-                    socket.assign(|state| state.avatar = Some(avatar));
-                }
-            }
+        }
+        Ok(())
+    }
+
+    /// Saves the avatar as soon as its upload is complete: no submit needed.
+    async fn handle_progress(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        entry: &UploadEntry,
+    ) -> ViewResult {
+        if !entry.done {
+            return Ok(());
+        }
+        let saved = socket.consume_uploaded_entries(name, |stored, entry| {
+            let bytes = stored.path().map(std::fs::read).and_then(Result::ok);
+            let bytes = bytes.unwrap_or_default();
+            let url = format!(
+                "data:{};base64,{}",
+                entry.client_type,
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            );
+            (entry.client_name.clone(), bytes.len(), url)
+        })?;
+        if let Some(avatar) = saved.into_iter().next() {
+            socket.assign(|state| state.avatar = Some(avatar));
         }
         Ok(())
     }
@@ -101,7 +111,7 @@ impl LiveComponent for ProfileCard {
                         figcaption { "Saved " (name) " (" (size) " bytes)" }
                     }
                 }
-                form #avatar-form phx-change="validate" phx-submit="save" phx-target=(meta.myself) {
+                form #avatar-form phx-change="validate" phx-target=(meta.myself) {
                     label.drop-zone #avatar-drop phx-drop-target=(config.upload_ref()) {
                         "Choose or drop an avatar (PNG or JPG, at most 1 MB) "
                         (meta.uploads.file_input_with("avatar", [("class", Some("file-input"))]))
@@ -125,7 +135,6 @@ impl LiveComponent for ProfileCard {
                             }
                         }
                     }
-                    button type="submit" { "Save avatar" }
                 }
             }
         }

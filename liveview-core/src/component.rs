@@ -97,6 +97,20 @@ pub trait LiveComponent: Send + Sync + Sized + 'static {
         async { Ok(()) }
     }
 
+    /// Runs on every progress update of an entry of this component's own uploads, and once
+    /// more when its file is stored, like
+    /// [`LiveView::handle_progress`](crate::LiveView::handle_progress) (Phoenix's `progress:`
+    /// callback of a component's `allow_upload`). The default does nothing.
+    fn handle_progress(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        entry: &liveview_upload::UploadEntry,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, entry);
+        async { Ok(()) }
+    }
+
     /// Renders the component; `meta.myself()` is its cid, for `phx-target`.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
 }
@@ -213,6 +227,11 @@ pub(crate) trait ErasedComponent: Send {
     /// The component's own uploads; changing them re-renders it.
     fn uploads_mut(&mut self) -> &mut crate::Uploads;
     fn mark_changed(&mut self);
+    fn handle_progress<'a>(
+        &'a mut self,
+        name: &'a str,
+        entry: &'a liveview_upload::UploadEntry,
+    ) -> BoxFuture<'a, ViewResult>;
 }
 
 struct Instance<C: LiveComponent> {
@@ -267,6 +286,17 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
 
     fn mark_changed(&mut self) {
         self.socket.changed = true;
+    }
+
+    fn handle_progress<'a>(
+        &'a mut self,
+        name: &'a str,
+        entry: &'a liveview_upload::UploadEntry,
+    ) -> BoxFuture<'a, ViewResult> {
+        Box::pin(
+            self.component
+                .handle_progress(&mut self.socket, name, entry),
+        )
     }
 }
 

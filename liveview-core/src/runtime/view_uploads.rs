@@ -9,7 +9,7 @@ use super::message::Queued;
 use super::transport::send_text;
 use super::upload_channel::{Registration, UploadSlot};
 use super::view_task::{Crash, Flow, ViewTask};
-use crate::catch::{callback, catch_sync};
+use crate::catch::{callback, catch, catch_sync};
 use crate::component::{render_instance, Cid, ErasedComponent};
 use crate::event::ClientEvent;
 use crate::protocol::payload;
@@ -235,9 +235,8 @@ impl<V: LiveView> ViewTask<V> {
 
     /// Runs the view's `handle_progress` for an entry that progressed or was stored.
     async fn progressed(&mut self, config_ref: &str, entry_ref: &str) -> Result<(), Crash> {
-        // Only the view's own uploads: a component's entries re-render the component.
         let Some(config) = self.socket.uploads_mut().by_ref_mut(config_ref) else {
-            return Ok(());
+            return self.component_progressed(config_ref, entry_ref).await;
         };
         let Some(entry) = config.entry(entry_ref).cloned() else {
             return Ok(());
@@ -246,6 +245,35 @@ impl<V: LiveView> ViewTask<V> {
         callback(self.view.handle_progress(&mut self.socket, &name, &entry))
             .await
             .map_err(|message| Crash(format!("handle_progress({name}): {message}")))
+    }
+
+    /// Runs the owning component's `handle_progress` (then re-renders it if it changed).
+    async fn component_progressed(
+        &mut self,
+        config_ref: &str,
+        entry_ref: &str,
+    ) -> Result<(), Crash> {
+        let Some(Owner::Component(cid, mut instance)) = self.upload_owner(config_ref) else {
+            return Ok(());
+        };
+        let found = instance
+            .uploads_mut()
+            .by_ref_mut(config_ref)
+            .and_then(|config| {
+                let entry = config.entry(entry_ref).cloned()?;
+                Some((config.name().to_owned(), entry))
+            });
+        let outcome = match &found {
+            Some((name, entry)) => catch(instance.handle_progress(name, entry)).await,
+            None => Ok(Ok(())),
+        };
+        let changed = instance.changed();
+        self.release(Owner::Component(cid, instance), changed)?;
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Crash(format!("component {cid} handle_progress: {error}"))),
+            Err(panic) => Err(Crash(format!("component {cid} handle_progress: {panic}"))),
+        }
     }
 
     /// Stops the upload channels of entries cancelled in the last callback: the storage
