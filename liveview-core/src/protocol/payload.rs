@@ -379,4 +379,27 @@ mod tests {
         )
         .is_none());
     }
+
+    #[test]
+    fn a_reply_travels_as_the_diffs_r_member() {
+        let channel = ChannelRef::new(Some("4"), "lv:x");
+        let mut registry = Registry::detached();
+        let reply = turn_reply(
+            channel,
+            "7",
+            None,
+            Turn {
+                last: None,
+                new: None,
+                components: &mut registry,
+                title: None,
+                events: br#"["e",{}]"#,
+                reply: Some(br#"{"square":144}"#),
+            },
+        );
+        assert_eq!(
+            reply,
+            r#"["4","7","lv:x","phx_reply",{"status":"ok","response":{"diff":{"e":[["e",{}]],"r":{"square":144}}}}]"#
+        );
+    }
 }
