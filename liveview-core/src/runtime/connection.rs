@@ -191,9 +191,7 @@ impl Connection {
             let budget = self.shared.config.max_queued_bytes;
             let Some(payload) = Queued::charge(payload, &self.queued, budget) else {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "queued messages over the socket's byte budget: message refused");
-                return self
-                    .send(joined.refused(msg_ref, "overloaded", None, None))
-                    .await;
+                return self.send(overloaded(joined, msg_ref, Some(kind))).await;
             };
             ChannelMsg::Client {
                 kind,
@@ -208,13 +206,12 @@ impl Connection {
                 // The view is not keeping up: refuse this message, keep the connection.
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
                 let join_ref = self.channels.get(&topic).map(|c| c.join_ref.clone());
-                let reply = ChannelRef::new(join_ref.as_deref(), &topic).refused(
-                    msg.msg_ref(),
-                    "overloaded",
-                    None,
-                    None,
-                );
-                return self.send(reply).await;
+                let channel = ChannelRef::new(join_ref.as_deref(), &topic);
+                let kind = match &msg {
+                    ChannelMsg::Client { kind, .. } => Some(*kind),
+                    _ => None,
+                };
+                return self.send(overloaded(channel, msg.msg_ref(), kind)).await;
             }
             Err(Refused::Ended(msg)) => msg,
         };
@@ -312,5 +309,18 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("channels", &self.channels.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+/// The `overloaded` answer to a message of `kind`: an event or a patch is refused with an ok
+/// reply (the client unlocks its element, see `ChannelRef::refused`); the other kinds keep
+/// the error reply their client code expects (an ok preflight reply without `entries`
+/// would throw in the client).
+fn overloaded(channel: ChannelRef<'_>, msg_ref: Option<&str>, kind: Option<ClientKind>) -> String {
+    match kind {
+        Some(ClientKind::Event | ClientKind::LivePatch) | None => {
+            channel.refused(msg_ref, "overloaded", None, None)
+        }
+        Some(_) => channel.error(msg_ref, "overloaded"),
     }
 }
