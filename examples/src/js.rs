@@ -56,6 +56,9 @@ const TABS: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// A selector with both kinds of quotes, to show the commands' JSON survives escaping.
+const QUOTED: &str = r#"[data-label="it's \"quoted\""]"#;
+
 /// Opens the modal: show it with a fade, then focus its first button.
 fn open_modal() -> JsCommands {
     JS::show_with(
@@ -175,8 +178,10 @@ impl LiveView for JsDemo {
                     ul #menu.menu style="display: none" phx-click-away=(JS::hide("#menu").set_attribute("aria-expanded", "false", "#menu-button")) {
                         li { a href="#modal" phx-click=(JS::hide("#menu").then(open_modal())) { "Open the modal" } }
                         li { a href="#tabs" phx-click=(JS::hide("#menu").toggle_class_with("highlight", ".tabs", ClassOpts::default())) { "Highlight the tabs" } }
+                        li { a #highlight-quoted href="#quoted" phx-click=(JS::hide("#menu").add_class("highlight", QUOTED)) { "Highlight the quoted note" } }
                     }
                 }
+                p #quoted data-label=r#"it's "quoted""# { "A note whose selector has both kinds of quotes: the command's JSON is escaped in the attribute and reaches the client intact." }
             }
 
             section.card {

@@ -112,8 +112,22 @@ test("js: tabs and the dropdown switch in the browser, and survive a server patc
   await page.waitForFunction(() => getComputedStyle(document.querySelector("#menu")).display === "none");
   assert.equal(await page.getAttribute("#menu-button", "aria-expanded"), "false");
 
+  // A selector with both kinds of quotes survives the attribute's escaping.
+  await page.click("#menu-button");
+  await page.waitForFunction(() => getComputedStyle(document.querySelector("#menu")).display === "block");
+  await page.click("#highlight-quoted");
+  await page.waitForFunction(() => document.querySelector("#quoted").classList.contains("highlight"));
+  await page.waitForFunction(() => getComputedStyle(document.querySelector("#menu")).display === "none");
+
+  // A click on the backdrop closes the modal (phx-click-away runs the modal's data-cancel
+  // commands with exec).
+  await page.click("#open-modal");
+  await page.waitForFunction(() => getComputedStyle(document.querySelector("#modal")).display === "flex");
+  await page.mouse.click(5, 5);
+  await page.waitForFunction(() => getComputedStyle(document.querySelector("#modal")).display === "none");
+
   await page.waitForTimeout(300);
-  assert.deepEqual(sent.slice(before), [], "tabs and the dropdown send nothing");
+  assert.deepEqual(sent.slice(before), [], "tabs, the dropdown and the modal send nothing");
 
   // A server patch (the hook's question re-renders the page) keeps the tab chosen.
   await page.click("#ask-button");
