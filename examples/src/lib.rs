@@ -8,6 +8,7 @@
 //! when several nodes run, see the binary) and presence on it. [`app`] uses an in-process
 //! one; [`app_with`] takes the node the binary built.
 
+pub mod auth;
 pub mod autocomplete;
 pub mod avatar;
 pub mod cards;
@@ -20,6 +21,7 @@ pub mod feed;
 pub mod health;
 pub mod hello;
 pub mod index;
+pub mod items;
 pub mod js;
 pub mod nav;
 pub mod object_store;
@@ -30,6 +32,7 @@ pub mod search;
 pub mod table;
 pub mod upload;
 pub mod volume;
+pub mod web;
 
 use std::fmt;
 use std::sync::Arc;
@@ -76,7 +79,7 @@ pub fn router() -> Router {
 
 /// The router of every example on `node`.
 pub fn router_with(node: &Node) -> Router {
-    Router::new()
+    let router = Router::new()
         .live("/", index::Index)
         .live("/healthz", health::Health::new(node.pubsub.clone()))
         .live("/counter", counter::Counter)
@@ -110,7 +113,8 @@ pub fn router_with(node: &Node) -> Router {
         })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
-        .live("/js", js::JsDemo)
+        .live("/js", js::JsDemo);
+    items::routes(auth::live_routes(router, auth::Users::demo()))
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a

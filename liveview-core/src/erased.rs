@@ -6,8 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::catch::{callback, catch_sync};
+use crate::catch::{callback_status, catch_sync, Failure};
 use crate::component::{ComponentScope, Registry};
+use crate::hooks::run_on_mount;
+use crate::layout::Container;
+use crate::lifecycle;
+use crate::live_session::LiveSession;
 use crate::runtime::{join_view, Join, Joinable, Mailbox};
 use crate::socket::{Flash, Navigation, Socket};
 use crate::view::{LiveView, Meta, Params, Session, Url};
@@ -20,6 +24,9 @@ pub(crate) struct DeadRender<'a> {
     pub(crate) session: &'a Session,
     pub(crate) csrf: &'a str,
     pub(crate) flash: Flash,
+    /// The route's live session (its `on_mount` hooks) and action.
+    pub(crate) live_session: &'a LiveSession,
+    pub(crate) action: Option<&'a Arc<str>>,
 }
 
 /// A dead render's result.
@@ -29,13 +36,17 @@ pub(crate) enum Rendered {
         html: String,
         title: Option<String>,
         flash: Flash,
+        /// The view's container element.
+        container: Container,
+        /// The view's content outside its container (HTML).
+        slot: String,
     },
     /// The view navigated during mount: answer with a redirect there.
     Redirect(String),
 }
 
-/// A dead render's outcome: `Err(message)` if the view failed or panicked.
-pub(crate) type DeadOutcome = Result<Rendered, String>;
+/// A dead render's outcome: `Err` if the view failed or panicked.
+pub(crate) type DeadOutcome = Result<Rendered, Failure>;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -61,6 +72,10 @@ impl<V: LiveView> Joinable for ViewEntry<V> {
     fn join(&self, join: Join) -> Mailbox {
         join_view(self.view.clone(), join)
     }
+
+    fn view_type(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<V>()
+    }
 }
 
 impl<V: LiveView> ErasedView for ViewEntry<V> {
@@ -68,7 +83,18 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
         Box::pin(async move {
             let mut socket = Socket::<V>::new(request.id.into(), false, None, None);
             socket.set_flash(request.flash.clone());
-            callback(
+            socket.extras.live_action = request.action.cloned();
+            run_on_mount(
+                &request.live_session.on_mount,
+                &mut socket,
+                request.params,
+                request.session,
+                request.url,
+            )?;
+            if let Some(location) = redirect_of(&socket) {
+                return Ok(Rendered::Redirect(location));
+            }
+            callback_status(
                 self.view
                     .mount(&mut socket, request.params, request.session),
             )
@@ -76,10 +102,12 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Rendered::Redirect(location));
             }
-            callback(
-                self.view
-                    .handle_params(&mut socket, request.url, request.params),
-            )
+            callback_status(lifecycle::handle_params(
+                &*self.view,
+                &mut socket,
+                request.url,
+                request.params,
+            ))
             .await?;
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Rendered::Redirect(location));
@@ -98,14 +126,27 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                     registry: Some(&components),
                 },
             };
-            let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
+            let (rendered, slot) = catch_sync(|| {
+                let state = socket.context();
+                (
+                    self.view.render(state, &meta),
+                    self.view.root_slot(state, &meta),
+                )
+            })?;
             let registry = components.into_inner();
             let mut html = String::with_capacity(4096);
-            rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
+            let mut write = |cid, out: &mut String| registry.write_html(cid, out);
+            rendered.write_html_with(&mut html, &mut write);
+            let mut slot_html = String::new();
+            if let Some(slot) = slot {
+                slot.write_html_with(&mut slot_html, &mut write);
+            }
             Ok(Rendered::Page {
                 html,
                 title: socket.take_title(),
                 flash: socket.flash().clone(),
+                container: self.view.container(),
+                slot: slot_html,
             })
         })
     }

@@ -35,6 +35,8 @@ pub struct Socket<V: LiveView> {
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
     uploads: Uploads,
+    /// Hook assigns, the route's action, connect params and info, lifecycle hooks.
+    pub(crate) extras: crate::hooks::Extras<V>,
 }
 
 /// A `temp_assign` reset.
@@ -74,6 +76,7 @@ impl<V: LiveView> Socket<V> {
             pubsub,
             tasks: Vec::new(),
             uploads: Uploads::default(),
+            extras: crate::hooks::Extras::default(),
         }
     }
 
@@ -489,6 +492,11 @@ impl<V: LiveView> Socket<V> {
         self.changed = false;
         for reset in &self.temp_resets {
             reset(&mut self.state);
+        }
+        if self.connected {
+            if let Err(message) = crate::catch::catch_sync(|| self.render_hooks()) {
+                tracing::error!(message = %crate::Untrusted(&message), "after_render hook failed");
+            }
         }
     }
 

@@ -41,6 +41,11 @@ pub(crate) struct Verified<'a> {
     pub(crate) claims: SessionClaims,
     /// The flash to mount with.
     pub(crate) flash: Flash,
+    /// The route's live session and action.
+    pub(crate) live_session: &'a std::sync::Arc<crate::live_session::LiveSession>,
+    pub(crate) action: Option<&'a std::sync::Arc<str>>,
+    /// The join's params: the client's connect params.
+    pub(crate) connect_params: Map<String, Value>,
 }
 
 /// Why a join was refused. The client reloads the page on `stale` and loads the URL over
@@ -169,6 +174,9 @@ pub(crate) fn verify<'a>(
         params,
         claims,
         flash,
+        live_session: found.live_session,
+        action: found.action,
+        connect_params: request.params,
     })
 }
 
@@ -186,9 +194,16 @@ mod tests {
 
     struct NoView;
 
+    static DEFAULT_SESSION: std::sync::LazyLock<Arc<crate::live_session::LiveSession>> =
+        std::sync::LazyLock::new(Default::default);
+
     impl Joinable for NoView {
         fn join(&self, _: Join) -> Mailbox {
             unreachable!("verification never joins")
+        }
+
+        fn view_type(&self) -> std::any::TypeId {
+            std::any::TypeId::of::<NoView>()
         }
     }
 
@@ -211,6 +226,8 @@ mod tests {
                 pattern,
                 view: &NoView,
                 params,
+                live_session: &DEFAULT_SESSION,
+                action: None,
             })
         }
 

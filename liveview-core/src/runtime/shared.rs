@@ -9,7 +9,11 @@ use liveview_upload::UploadStorage;
 
 use super::message::Mailbox;
 use super::transport::Transport;
+use serde_json::{Map, Value};
+
 use crate::config::Config;
+use crate::hooks::ConnectInfo;
+use crate::live_session::LiveSession;
 use crate::socket::Flash;
 use crate::token::Signer;
 use crate::view::{Params, Session, Url};
@@ -38,6 +42,8 @@ pub(crate) struct RouteMatch<'a> {
     pub(crate) pattern: &'a str,
     pub(crate) view: &'a dyn Joinable,
     pub(crate) params: Params,
+    pub(crate) live_session: &'a Arc<LiveSession>,
+    pub(crate) action: Option<&'a Arc<str>>,
 }
 
 /// A view the runtime can run: implemented by the type-erased view entries of the router.
@@ -45,6 +51,10 @@ pub(crate) trait Joinable: Send + Sync + 'static {
     /// Creates the view for a verified join, its mount queued (run it to mount and answer
     /// the join); returns its cell.
     fn join(&self, join: Join) -> Mailbox;
+
+    /// The view's type: a patch moves between routes of the same view type (and live
+    /// session) without a remount.
+    fn view_type(&self) -> std::any::TypeId;
 }
 
 /// A verified join, handed to the view's task.
@@ -61,4 +71,11 @@ pub(crate) struct Join {
     pub(crate) csrf: String,
     pub(crate) flash: Flash,
     pub(crate) out: Arc<dyn Transport>,
+    /// The route's live session (its `on_mount` hooks) and action.
+    pub(crate) live_session: Arc<LiveSession>,
+    pub(crate) action: Option<Arc<str>>,
+    /// The join's params (the client's connect params).
+    pub(crate) connect_params: Arc<Map<String, Value>>,
+    /// What the transport knows about the client.
+    pub(crate) connect_info: Option<Arc<ConnectInfo>>,
 }

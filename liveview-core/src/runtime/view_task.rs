@@ -16,20 +16,21 @@ use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
 use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
 use super::upload_channel::UploadSlot;
-use crate::catch::{callback, catch, catch_sync};
+use crate::catch::{callback, callback_status, catch, catch_sync, Failure};
 use crate::component::{parent_info, render_instance, ComponentScope, Registry};
 use crate::event::ClientEvent;
+use crate::hooks::run_on_mount;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
-use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
+use crate::lifecycle::{self, HookFlow};
+use crate::live_session::LiveSession;
+use crate::protocol::payload::{self, Turn};
 use crate::protocol::ChannelRef;
-use crate::socket::{Navigation as Requested, Socket};
+use crate::socket::Socket;
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
-/// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
-/// the view is considered looping and crashed.
-const MAX_CHAINED_PATCHES: usize = 20;
+mod navigation;
 
 /// Creates the view of a verified join, parked in its cell with its mount queued.
 pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
@@ -46,6 +47,9 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         Some(join.shared.pubsub.clone()),
     );
     socket.set_flash(join.flash);
+    socket.extras.live_action = join.action;
+    socket.extras.connect_params = Some(join.connect_params);
+    socket.extras.connect_info = join.connect_info;
     let capacity = join.shared.config.view_queue;
     let task = ViewTask {
         view,
@@ -56,6 +60,7 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         route: join.route,
         url: join.url,
         csrf: join.csrf,
+        live_session: join.live_session,
         out: join.out,
         last: None,
         upload_slots: HashMap::new(),
@@ -109,6 +114,8 @@ pub(super) struct ViewTask<V: LiveView> {
     route: String,
     url: Url,
     csrf: String,
+    /// The route's live session: its `on_mount` hooks run before mount.
+    live_session: Arc<LiveSession>,
     pub(super) out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
@@ -237,15 +244,34 @@ impl<V: LiveView> ViewTask<V> {
     /// Mounts and answers the join; returns whether the view is live.
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let msg_ref = msg_ref.as_deref();
-        let mounted = callback(self.view.mount(&mut self.socket, params, session)).await;
-        let with_params = match mounted {
-            Ok(()) => callback(self.view.handle_params(&mut self.socket, &self.url, params))
-                .await
-                .map_err(|message| format!("handle_params: {message}")),
-            Err(message) => Err(format!("mount: {message}")),
-        };
-        if let Err(message) = with_params {
-            return self.join_crashed(msg_ref, &message).await;
+        let hooks = self.live_session.clone();
+        let halted = run_on_mount(
+            &hooks.on_mount,
+            &mut self.socket,
+            params,
+            session,
+            &self.url,
+        );
+        if let Err(failure) = halted {
+            return self.join_failed(msg_ref, failure).await;
+        }
+        // A hook that halted with a redirect: no mount, the join's reply sends the client there.
+        if self.socket.navigation().is_none() {
+            let mounted = callback_status(self.view.mount(&mut self.socket, params, session)).await;
+            if let Err(failure) = mounted {
+                return self.join_failed(msg_ref, failure).await;
+            }
+            let with_params = callback(lifecycle::handle_params(
+                &*self.view,
+                &mut self.socket,
+                &self.url,
+                params,
+            ))
+            .await;
+            if let Err(message) = with_params {
+                let message = format!("handle_params: {message}");
+                return self.join_crashed(msg_ref, &message).await;
+            }
         }
         let mut live_patch = None;
         match self.navigate(&mut live_patch).await {
@@ -283,6 +309,20 @@ impl<V: LiveView> ViewTask<V> {
         self.socket.after_render();
         send_text(&*self.out, frame).await;
         true
+    }
+
+    /// A join whose hooks or mount failed: a page status (404, 403) is refused as
+    /// `unauthorized`, so the client loads the page over HTTP and shows the error page;
+    /// anything else crashed the join.
+    async fn join_failed(&mut self, msg_ref: Option<&str>, failure: Failure) -> bool {
+        if failure.status.is_some() {
+            tracing::debug!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&failure.message), "join refused by mount");
+            let frame = self.channel().error(msg_ref, "unauthorized");
+            send_text(&*self.out, frame).await;
+            return false;
+        }
+        let message = format!("mount: {}", failure.message);
+        self.join_crashed(msg_ref, &message).await
     }
 
     async fn join_crashed(&mut self, msg_ref: Option<&str>, message: &str) -> bool {
@@ -373,7 +413,7 @@ impl<V: LiveView> ViewTask<V> {
         if event.name == "lv:clear-flash" {
             let key = event.value.get("key").and_then(Value::as_str);
             self.socket.clear_flash(key);
-        } else {
+        } else if self.socket.event_hooks(&event) == HookFlow::Continue {
             let typed = match event.decode::<V::Event>() {
                 Ok(typed) => typed,
                 Err(error) => {
@@ -445,52 +485,6 @@ impl<V: LiveView> ViewTask<V> {
         self.finish_turn(msg_ref, None).await
     }
 
-    async fn on_live_patch(
-        &mut self,
-        msg_ref: Option<String>,
-        payload: Queued,
-    ) -> Result<Flow, Crash> {
-        #[derive(Deserialize)]
-        struct Patch {
-            url: String,
-        }
-        let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
-            return self
-                .refuse(msg_ref.as_deref(), "malformed live_patch", None)
-                .await;
-        };
-        drop(payload);
-        let url = Url::parse(&patch.url);
-        // A patch stays in this view only for its own route and a query that decodes; anything
-        // else takes the `link_redirect` path (a new join, or a page load that answers 400).
-        let params = self
-            .shared
-            .routes
-            .find_route(url.path())
-            .filter(|found| found.pattern == self.route)
-            .and_then(|found| {
-                let mut params = found.params;
-                let query = url
-                    .query()
-                    .map_or(Ok(()), |query| params.extend_query(query));
-                query.is_ok().then_some(params)
-            });
-        let Some(params) = params else {
-            let reply = payload::link_redirect_reply(self.channel(), msg_ref.as_deref());
-            send_text(&*self.out, reply).await;
-            return Ok(Flow::Continue);
-        };
-        self.url = url;
-        self.socket.clear_flash(None);
-        callback(
-            self.view
-                .handle_params(&mut self.socket, &self.url, &params),
-        )
-        .await
-        .map_err(Crash)?;
-        self.finish_turn(msg_ref, None).await
-    }
-
     async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
         let frame = self.channel().ok(msg_ref.as_deref());
         send_text(&*self.out, frame).await;
@@ -522,83 +516,12 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     async fn on_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
-        callback(self.view.handle_info(&mut self.socket, info))
-            .await
-            .map_err(|message| Crash(format!("handle_info: {message}")))?;
-        self.finish_turn(None, None).await
-    }
-
-    /// Applies navigation requested by the last callback. Patches run `handle_params` and
-    /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
-    /// are returned (they end the view).
-    async fn navigate(
-        &mut self,
-        join_patch: &mut Option<String>,
-    ) -> Result<Option<Navigation>, Crash> {
-        let mut patches = 0;
-        while let Some(requested) = self.socket.take_navigation() {
-            let (to, replace) = match requested {
-                Requested::Patch { to, replace } => (to, replace),
-                Requested::LiveRedirect { to, replace } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::LiveRedirect;
-                    return Ok(Some(Navigation::new(
-                        kind,
-                        &to,
-                        Some(replace),
-                        flash.as_deref(),
-                    )));
-                }
-                Requested::Redirect { to } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::Redirect;
-                    return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
-                }
-            };
-            patches += 1;
-            if patches > MAX_CHAINED_PATCHES {
-                return Err(Crash(format!(
-                    "more than {MAX_CHAINED_PATCHES} chained push_patch calls"
-                )));
-            }
-            let url = Url::parse(&to);
-            let Some(found) = self.shared.routes.find_route(url.path()) else {
-                return Err(Crash(format!("push_patch to an unrouted path {to}")));
-            };
-            if found.pattern != self.route {
-                // Another view: a patch becomes a live redirect.
-                self.socket
-                    .set_navigation(Requested::LiveRedirect { to, replace });
-                continue;
-            }
-            let mut params = found.params;
-            if let Some(query) = url.query() {
-                params
-                    .extend_query(query)
-                    .map_err(|error| Crash(format!("push_patch to {to}: {error}")))?;
-            }
-            let patch = Navigation::new(NavigationKind::LivePatch, &to, Some(replace), None);
-            if self.last.is_none() {
-                *join_patch = Some(patch.json().to_owned());
-            } else {
-                let frame = patch.push(self.channel());
-                send_text(&*self.out, frame).await;
-            }
-            self.url = url;
-            callback(
-                self.view
-                    .handle_params(&mut self.socket, &self.url, &params),
-            )
-            .await
-            .map_err(Crash)?;
+        if self.socket.info_hooks(&info) == HookFlow::Continue {
+            callback(self.view.handle_info(&mut self.socket, info))
+                .await
+                .map_err(|message| Crash(format!("handle_info: {message}")))?;
         }
-        Ok(None)
-    }
-
-    /// The flash, signed, for the client to carry across a navigation.
-    fn flash_token(&self) -> Option<String> {
-        let flash = self.socket.flash();
-        (!flash.is_empty()).then(|| self.shared.signer.sign_json(flash, 60))
+        self.finish_turn(None, None).await
     }
 
     /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
