@@ -83,13 +83,13 @@ pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLA
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
 pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
+pub use js::{JsCommands, JS};
 pub use layout::{
     default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,
     ErrorRenderer, Layout, PageParts,
 };
 pub use lifecycle::{HookFlow, LifecycleHook};
 pub use live_session::{LiveSession, RouteOptions};
-pub use js::{JsCommands, JS};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{
