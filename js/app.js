@@ -5,6 +5,8 @@ import { Socket } from "phoenix";
 import { LiveSocket } from "phoenix_live_view";
 import hooks from "./hooks.js";
 import uploaders from "./uploaders.js";
+// The examples' stylesheet: esbuild writes it next to the bundle (dist/app.css).
+import "./app.css";
 
 const meta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = meta ? meta.getAttribute("content") : null;
@@ -18,6 +20,15 @@ const liveSocket = new LiveSocket("/live", Socket, {
   },
   hooks: { ...hooks, ...(window.LiveViewHooks || {}) },
   uploaders: { ...uploaders, ...(window.LiveViewUploaders || {}) },
+});
+
+// A message the server refused (an event name with a typo, a value that does not decode, a
+// busy view) is answered so the element unlocks, with an `lv:refused` event saying why. With
+// `liveSocket.enableDebug()` the console shows it.
+window.addEventListener("phx:lv:refused", (e) => {
+  if (liveSocket.isDebugEnabled()) {
+    console.warn("LiveView refused an event:", e.detail);
+  }
 });
 
 liveSocket.connect();

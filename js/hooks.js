@@ -26,4 +26,18 @@ export const Sparkline = {
   },
 };
 
-export default { Sparkline };
+// Ask (/js): a click pushes `ask` with the element's data-n; the server answers with
+// `socket.reply({square})`, which the pushEvent callback receives (the reply's "r").
+export const Ask = {
+  mounted() {
+    this.el.querySelector("button").addEventListener("click", () => {
+      const n = Number(this.el.dataset.n);
+      this.pushEvent("ask", { n }, (reply) => {
+        this.el.querySelector("output").textContent = `${n}² = ${reply.square}`;
+        this.el.setAttribute("reply-square", String(reply.square));
+      });
+    });
+  },
+};
+
+export default { Sparkline, Ask };

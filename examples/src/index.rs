@@ -43,7 +43,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("/table", "Table: 100 keyed rows, one changes per click"),
     (
         "/upload",
-        "Upload: files in chunks, progress, cancel, consume",
+        "Upload gallery: drag and drop, image previews, a progress bar per file, errors in words, thumbnails",
     ),
     (
         "/upload/checksum",
@@ -52,6 +52,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     (
         "/upload/external",
         "External uploads: the browser sends files straight to an object store (presigned URLs)",
+    ),
+    (
+        "/upload/avatar",
+        "Avatar: an upload owned by a live component (allow_upload in a component)",
     ),
     (
         "/cards",
@@ -81,6 +85,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/about",
         "About: a plain page beside the live ones (render_to_string)",
     ),
+    (
+        "/js",
+        "JS commands: a modal, tabs and a dropdown with transitions and no round trip; a hook gets a reply",
+    ),
 ];
 
 /// The index view.
@@ -95,9 +103,17 @@ impl LiveView for Index {
     fn render(&self, _state: &(), _meta: &Meta<'_>) -> Rendered {
         html! {
             h1 { "LiveView examples" }
-            ul {
+            p.lead { "Each page is a LiveView served by this Rust server and driven by the official Phoenix LiveView 1.2 client." }
+            ul.examples {
                 @for (path, description) in EXAMPLES {
-                    li { a href=(*path) { (*description) } }
+                    @match description.split_once(": ") {
+                        Some((title, what)) => {
+                            li { a href=(*path) { span.title { (title) } span.what { (what) } } }
+                        }
+                        None => {
+                            li { a href=(*path) { span.title { (*description) } } }
+                        }
+                    }
                 }
             }
         }

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod autocomplete;
+pub mod avatar;
 pub mod books;
 pub mod cards;
 pub mod chat;
@@ -22,6 +23,7 @@ pub mod health;
 pub mod hello;
 pub mod index;
 pub mod items;
+pub mod js;
 pub mod nav;
 pub mod object_store;
 pub mod paginate;
@@ -38,7 +40,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use liveview_core::pubsub::{LocalPubSub, Presence, PubSub};
-use liveview_core::{html, BuildError, Endpoint, Flash, Rendered, Router};
+use liveview_core::{
+    default_layout, html, BuildError, Endpoint, Flash, PageParts, Rendered, Router,
+};
 
 /// What one server process shares with the other nodes: the pub/sub backend and presence.
 #[derive(Clone)]
@@ -100,6 +104,7 @@ pub fn router_with(node: &Node) -> Router {
             routes
                 .live("/upload", upload::Upload)
                 .live("/upload/checksum", checksum::ChecksumUpload::in_temp_dir())
+                .live("/upload/avatar", avatar::AvatarPage)
                 .live(
                     "/upload/external",
                     // 100 objects of at most 5 MB, as the page allows.
@@ -111,7 +116,8 @@ pub fn router_with(node: &Node) -> Router {
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
         .live("/volunteers", volunteers::Volunteers::default())
-        .live("/books", books::Books::default());
+        .live("/books", books::Books::default())
+        .live("/js", js::JsDemo);
     items::routes(auth::live_routes(router, auth::Users::demo()))
 }
 
@@ -124,12 +130,22 @@ pub fn app(secret: Option<&[u8]>) -> Result<Arc<Endpoint>, BuildError> {
 /// The endpoint of every example on `node` (its pub/sub backend and presence), signing with
 /// `secret` (or a random development key, which only works with one node).
 pub fn app_with(secret: Option<&[u8]>, node: &Node) -> Result<Arc<Endpoint>, BuildError> {
-    let builder = Endpoint::builder(router_with(node)).pubsub(node.pubsub.clone());
+    let builder = Endpoint::builder(router_with(node))
+        .pubsub(node.pubsub.clone())
+        .layout(layout);
     match secret {
         Some(secret) => builder.secret_key(secret),
         None => builder.random_secret_key(),
     }
     .build()
+}
+
+/// The examples' page: the default layout plus the stylesheet bundled with the client
+/// (`/assets/app.css`, from `js/app.css`).
+pub fn layout(parts: &PageParts<'_>) -> String {
+    let page = default_layout(parts);
+    let link = "<link rel=\"stylesheet\" href=\"/assets/app.css\">\n</head>";
+    page.replacen("</head>", link, 1)
 }
 
 /// A random name (16 hex digits), for nodes and message ids.

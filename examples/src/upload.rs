@@ -3,16 +3,20 @@
 //! storage). `/upload/checksum` ([`crate::checksum`]) stores them with a storage of its own,
 //! `/upload/external` ([`crate::external_upload`]) lets the browser send them elsewhere.
 
+use base64::Engine as _;
 use liveview_core::upload::EntryError;
 use liveview_core::{
-    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadConfig, UploadOptions,
-    ViewResult,
+    html, LiveView, Meta, Params, Rendered, Session, Socket, UploadConfig, UploadEntry,
+    UploadOptions, Uploads, ViewResult,
 };
 use serde::Deserialize;
 
-/// The upload view.
+/// The upload view: a gallery.
 #[derive(Debug, Default)]
 pub struct Upload;
+
+/// How many saved files the gallery keeps (the oldest go first).
+const GALLERY_SIZE: usize = 12;
 
 /// A stored file.
 #[derive(Debug, Clone)]
@@ -21,13 +25,16 @@ pub struct Stored {
     size: u64,
     /// The first bytes of the file, shown to prove the content arrived.
     head: String,
+    /// For an image, the image itself as a `data:` URL (the thumbnail).
+    thumbnail: Option<String>,
 }
 
 /// The upload view's state.
 #[derive(Debug, Default)]
 pub struct State {
     stored: Vec<Stored>,
-    /// `(completed, in progress)` from `uploaded_entries`, as of the last form change.
+    /// `(completed, in progress)` from `uploaded_entries`, as of the last form change or
+    /// upload progress.
     counts: (usize, usize),
 }
 
@@ -72,11 +79,7 @@ impl LiveView for Upload {
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         match event {
-            Event::Validate => {
-                let entries = socket.uploaded_entries("files")?;
-                let counts = (entries.completed.len(), entries.in_progress.len());
-                socket.assign(|state| state.counts = counts);
-            }
+            Event::Validate => count_entries(socket)?,
             Event::Cancel { r#ref } => socket.cancel_upload("files", &r#ref)?,
             Event::Save => {
                 // Temporary files (the default storage): each is deleted when the callback
@@ -85,16 +88,39 @@ impl LiveView for Upload {
                     let bytes = stored.path().map(std::fs::read).and_then(Result::ok);
                     let bytes = bytes.unwrap_or_default();
                     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(16)]).into_owned();
+                    let thumbnail = entry.client_type.starts_with("image/").then(|| {
+                        format!(
+                            "data:{};base64,{}",
+                            entry.client_type,
+                            base64::engine::general_purpose::STANDARD.encode(&bytes)
+                        )
+                    });
                     Stored {
                         name: entry.client_name.clone(),
                         size: bytes.len() as u64,
                         head,
+                        thumbnail,
                     }
                 })?;
-                socket.assign(|state| state.stored.extend(stored));
+                socket.assign(|state| {
+                    state.stored.extend(stored);
+                    let extra = state.stored.len().saturating_sub(GALLERY_SIZE);
+                    state.stored.drain(..extra);
+                });
+                count_entries(socket)?;
             }
         }
         Ok(())
+    }
+
+    /// Every chunk updates the entry counts shown under the list.
+    async fn handle_progress(
+        &self,
+        socket: &mut Socket<Self>,
+        _name: &str,
+        _entry: &UploadEntry,
+    ) -> ViewResult {
+        count_entries(socket)
     }
 
     fn render(&self, state: &State, meta: &Meta<'_>) -> Rendered {
@@ -104,43 +130,80 @@ impl LiveView for Upload {
         let options = config.options();
         let entries = config.entries();
         html! {
-            h1 { "Upload" }
-            p #limits {
+            h1 { "Photo gallery" }
+            p.lead #limits {
                 "Up to " (options.max_entries) " files of at most " (megabytes(options.max_file_size))
-                " each (" (options.accept.join(", ")) ")."
+                " each (" (options.accept.join(", ")) "). Images are previewed before they are sent."
             }
             form #upload-form phx-change="validate" phx-submit="save" {
-                (meta.uploads.file_input("files"))
+                label #drop-zone.drop-zone phx-drop-target=(config.upload_ref()) {
+                    strong { "Drop files here" }
+                    " or choose them: "
+                    (meta.uploads.file_input_with("files", [("class", Some("file-input")), ("aria-label", Some("Files to upload"))]))
+                }
                 @for error in config.config_errors() {
                     p.error.config-error data-reason=(error.reason()) { (describe(error, options)) }
                 }
-                ul #entries {
+                ul #entries.entries {
                     @for entry in entries, key = &entry.entry_ref {
                         li.entry data-ref=(&entry.entry_ref) {
-                            span.name { (&entry.client_name) }
-                            " "
-                            progress value=(entry.progress) max="100" { (entry.progress) "%" }
-                            " "
-                            span.progress { (entry.progress) }
-                            @for error in &entry.errors {
-                                span.error data-reason=(error.reason()) { (describe(error, options)) }
+                            @if entry.client_type.starts_with("image/") {
+                                (Uploads::img_preview(entry, Some("preview")))
+                            } @else {
+                                span.preview.file-icon { (extension(&entry.client_name)) }
                             }
-                            button type="button" phx-click="cancel" phx-value-ref=(&entry.entry_ref) { "cancel" }
+                            div {
+                                span.name { (&entry.client_name) }
+                                progress.bar value=(entry.progress) max="100" { (entry.progress) "%" }
+                                span.progress { (entry.progress) }
+                                @for error in &entry.errors {
+                                    " "
+                                    span.error data-reason=(error.reason()) { (describe(error, options)) }
+                                }
+                            }
+                            button.btn-secondary type="button" phx-click="cancel" phx-value-ref=(&entry.entry_ref) aria-label=(format!("Cancel {}", entry.client_name)) { "cancel" }
                         }
                     }
                 }
                 p #entry-counts { "completed: " (state.counts.0) ", in progress: " (state.counts.1) }
-                button type="submit" { "Upload" }
+                button type="submit" phx-disable-with="Uploading…" { "Upload" }
             }
-            h2 { "Stored" }
-            ul #stored {
+            h2 { "Saved" }
+            @if state.stored.is_empty() {
+                p #nothing-saved.lead { "Nothing saved yet." }
+            }
+            ul #stored.gallery {
                 @for file in &state.stored {
-                    li { (&file.name) " (" (file.size) " bytes): " code { (&file.head) } }
+                    li {
+                        figure {
+                            @if let Some(src) = &file.thumbnail {
+                                img.thumbnail src=(src) alt=(&file.name);
+                            } @else {
+                                code { (&file.head) }
+                            }
+                            figcaption { (&file.name) " (" (file.size) " bytes)" }
+                        }
+                    }
                 }
             }
-            p { a href="/" { "All examples" } }
+            (crate::back_link())
         }
     }
+}
+
+/// Updates the `(completed, in progress)` counts of the `files` upload.
+fn count_entries(socket: &mut Socket<Upload>) -> ViewResult {
+    let entries = socket.uploaded_entries("files")?;
+    let counts = (entries.completed.len(), entries.in_progress.len());
+    socket.assign(|state| state.counts = counts);
+    Ok(())
+}
+
+/// `photo.JPG` → `JPG`, shown in place of a preview for files that are not images.
+fn extension(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, ext)| ext.to_uppercase())
+        .unwrap_or_else(|| "FILE".into())
 }
 
 /// The entries of `config`, each with its name, a progress bar, its errors in words and a

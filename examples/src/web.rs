@@ -44,7 +44,10 @@ fn about() -> hyper::Response<Full<Bytes>> {
         }
     });
     let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>About</title></head>\n<body>\n{body}\n</body>\n</html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>About</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head>\n\
+         <body>\n<main class=\"page\">\n{body}\n</main>\n</body>\n</html>\n"
     );
     let mut response = hyper::Response::new(Full::new(Bytes::from(page)));
     response.headers_mut().insert(

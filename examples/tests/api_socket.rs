@@ -391,9 +391,13 @@ async fn a_form_value_that_does_not_decode_is_refused_naming_its_field_and_the_v
     let reply = view
         .event_raw(form("update", "photo_count=lots", Some("photo_count")))
         .await;
-    assert_eq!(reply[4]["status"], json!("error"));
-    assert_eq!(reply[4]["response"]["reason"], json!("invalid value"));
-    let message = reply[4]["response"]["message"].as_str().unwrap();
+    // An ok reply, so the browser unlocks the input, carrying lv:refused with the field.
+    assert_eq!(reply[4]["status"], json!("ok"));
+    let refused = &reply[4]["response"]["diff"]["e"][0];
+    assert_eq!(refused[0], json!("lv:refused"));
+    assert_eq!(refused[1]["reason"], json!("invalid value"));
+    assert_eq!(refused[1]["event"], json!("update"));
+    let message = refused[1]["detail"].as_str().unwrap();
     assert!(
         message.starts_with("invalid value for `photo_count`: "),
         "{message}"

@@ -71,6 +71,22 @@ fn error_reply(join_ref: Option<&str>, msg_ref: &str, topic: &str, reason: &str)
     json!([join_ref, msg_ref, topic, "phx_reply", {"status": "error", "response": {"reason": reason}}])
 }
 
+/// A refused client message's reply: ok (the client unlocks the element), with an
+/// `lv:refused` event naming the reason and, when known, the event.
+fn refused_reply(
+    join_ref: &str,
+    msg_ref: &str,
+    topic: &str,
+    reason: &str,
+    event: Option<&str>,
+) -> Value {
+    let mut detail = json!({"reason": reason});
+    if let Some(event) = event {
+        detail["event"] = json!(event);
+    }
+    json!([join_ref, msg_ref, topic, "phx_reply", {"status": "ok", "response": {"diff": {"e": [["lv:refused", detail]]}}}])
+}
+
 // ------------------------------------------------------------------ raw WebSocket
 
 /// A WebSocket spoken by hand over TCP, to send what tungstenite refuses to send.
@@ -399,13 +415,19 @@ async fn unknown_events_get_unknown_event() {
     let msg_ref = view.push("no_such_channel_event", json!({})).await;
     assert_eq!(
         view.client.recv().await,
-        error_reply(Some(&join_ref), &msg_ref, &topic, "unknown event")
+        refused_reply(
+            &join_ref,
+            &msg_ref,
+            &topic,
+            "unknown event",
+            Some("no_such_channel_event")
+        )
     );
-    // An event the view does not handle.
+    // An event the view does not handle: an ok reply, so the client unlocks the element.
     let msg_ref = view.push("event", support::click("nope", json!({}))).await;
     assert_eq!(
         view.client.recv().await,
-        error_reply(Some(&join_ref), &msg_ref, &topic, "unknown event")
+        refused_reply(&join_ref, &msg_ref, &topic, "unknown event", Some("nope"))
     );
     // An event payload without an event name, and one whose name is not a string.
     for payload in [
@@ -415,12 +437,18 @@ async fn unknown_events_get_unknown_event() {
         let msg_ref = view.push("event", payload).await;
         assert_eq!(
             view.client.recv().await,
-            error_reply(Some(&join_ref), &msg_ref, &topic, "malformed event")
+            refused_reply(&join_ref, &msg_ref, &topic, "malformed event", None)
         );
     }
-    // Malformed live_patch, allow_upload and progress payloads.
+    // A malformed live_patch is refused like an event (the link's element unlocks).
+    let msg_ref = view.push("live_patch", json!({"url": 1})).await;
+    assert_eq!(
+        view.client.recv().await,
+        refused_reply(&join_ref, &msg_ref, &topic, "malformed live_patch", None)
+    );
+    // Malformed allow_upload and progress payloads (no element is locked for them; the
+    // client reads an error as the upload's failure).
     for (event, reason) in [
-        ("live_patch", "malformed live_patch"),
         ("allow_upload", "malformed allow_upload"),
         ("progress", "malformed progress"),
     ] {
@@ -451,10 +479,14 @@ async fn event_values_of_the_wrong_type_are_refused_naming_the_field() {
         let msg_ref = table.push("event", support::click("bump", value)).await;
         let reply = table.client.recv().await;
         assert_eq!(reply[1], json!(msg_ref));
-        assert_eq!(reply[4]["status"], json!("error"));
-        assert_eq!(reply[4]["response"]["reason"], json!("invalid value"));
-        let message = reply[4]["response"]["message"].as_str().unwrap();
-        assert!(message.contains(field), "{message}");
+        // An ok reply (the element unlocks) carrying lv:refused, naming the field.
+        assert_eq!(reply[4]["status"], json!("ok"));
+        let refused = &reply[4]["response"]["diff"]["e"][0];
+        assert_eq!(refused[0], json!("lv:refused"));
+        assert_eq!(refused[1]["reason"], json!("invalid value"));
+        assert_eq!(refused[1]["event"], json!("bump"));
+        let detail = refused[1]["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{detail}");
     }
     let response = table
         .event(support::click("bump", json!({"id": "5", "value": ""})))

@@ -25,7 +25,12 @@ async fn hostile_event_names_and_topics_are_cut_and_escaped_in_the_log() {
     let reply = joined
         .event_raw(support::click(&name, json!({"value": ""})))
         .await;
-    assert_eq!(reply[4]["status"], json!("error"));
+    let refused = &reply[4]["response"]["diff"]["e"][0][1];
+    assert_eq!(refused["reason"], json!("unknown event"));
+    assert!(
+        refused["event"].as_str().unwrap().len() <= 200,
+        "the refusal echoes a bounded name: {refused}"
+    );
     let topic = format!("lv:{}{}", forged, "y".repeat(400_000));
     joined.client.push(None, &topic, "event", json!({})).await;
     let reply = joined.client.recv().await;

@@ -87,7 +87,10 @@ async fn counters_and_spans_follow_a_clients_session() {
     let refused = joined
         .event_raw(support::click("nope", json!({"value": ""})))
         .await;
-    assert_eq!(refused[4]["response"]["reason"], json!("unknown event"));
+    assert_eq!(
+        refused[4]["response"]["diff"]["e"][0][1]["reason"],
+        json!("unknown event")
+    );
     let during = Snapshot::take(&snapshotter);
     assert_eq!(during.gauge(telemetry::VIEWS), 1.0);
     assert_eq!(during.gauge(telemetry::SOCKETS), 1.0);

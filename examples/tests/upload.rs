@@ -130,6 +130,14 @@ async fn a_file_uploads_in_chunks_and_is_consumed() {
         .await;
     let reply = session.client.recv().await;
     assert_eq!(reply[4]["status"], json!("ok"));
+    // The view's handle_progress keeps the counts live: slots 7 and 8 are the counts (0
+    // completed, 1 in progress after the selection).
+    let diff = &reply[4]["response"]["diff"];
+    assert_eq!(
+        (&diff["7"], &diff["8"]),
+        (&json!("1"), &json!("0")),
+        "completed 1, in progress 0: {diff}"
+    );
 
     // uploaded_entries sees the finished entry (the form's next change event asks it).
     let validate =
@@ -139,9 +147,8 @@ async fn a_file_uploads_in_chunks_and_is_consumed() {
         .push(Some(&join_ref), &topic, "event", validate)
         .await;
     let reply = session.client.recv().await;
-    let counts = reply[4]["response"]["diff"].to_string();
-    // Slots 6 and 7 are the counts: after the selection they were 0 completed, 1 in progress.
-    assert_eq!(counts, r#"{"6":"1","7":"0"}"#, "completed 1, in progress 0");
+    // The counts did not change since the progress: nothing to send.
+    assert_eq!(reply[4]["response"], json!({}), "{reply}");
 
     let save = json!({"type": "form", "event": "save", "value": "", "meta": {}});
     session
@@ -150,7 +157,9 @@ async fn a_file_uploads_in_chunks_and_is_consumed() {
         .await;
     let reply = session.client.recv().await.to_string();
     assert!(
-        reply.contains(r#"{"0":"a.txt","1":"40000","2":"hello, upload! h"}"#),
+        reply.contains(
+            r#"{"0":{"0":"hello, upload! h","s":["<code>","</code>"]},"1":"a.txt","2":"40000"}"#
+        ),
         "the stored file is listed with its size and first bytes: {reply}"
     );
     assert!(
@@ -225,29 +234,30 @@ async fn files_of_the_wrong_type_or_size_get_entry_errors() {
         .push(Some(&join_ref), &topic, "event", payload)
         .await;
     let diff = &session.client.recv().await[4]["response"]["diff"];
-    let input = diff["3"].as_str().expect("the file input is re-rendered");
+    let input = diff["4"].as_str().expect("the file input is re-rendered");
     assert!(
         input.contains(r#"data-phx-error-refs="0,1""#),
         "both entries are in error: {input}"
     );
-    let rows = &diff["5"]["k"];
+    // The gallery's rows: slot 2 is the name, 6 the errors (reason, words).
+    let rows = &diff["6"]["k"];
     assert_eq!(rows["kc"], json!(2));
-    assert_eq!(rows["0"]["1"], json!("big.txt"));
+    assert_eq!(rows["0"]["2"], json!("big.txt"));
     assert_eq!(
-        rows["0"]["5"]["k"]["0"]["0"],
+        rows["0"]["6"]["k"]["0"]["0"],
         json!(" data-reason=\"too_large\"")
     );
     assert_eq!(
-        rows["0"]["5"]["k"]["0"]["1"],
+        rows["0"]["6"]["k"]["0"]["1"],
         json!("This file is larger than 2 MB.")
     );
-    assert_eq!(rows["1"]["1"], json!("evil.exe"));
+    assert_eq!(rows["1"]["2"], json!("evil.exe"));
     assert_eq!(
-        rows["1"]["5"]["k"]["0"]["0"],
+        rows["1"]["6"]["k"]["0"]["0"],
         json!(" data-reason=\"not_accepted\"")
     );
     assert_eq!(
-        rows["1"]["5"]["k"]["0"]["1"],
+        rows["1"]["6"]["k"]["0"]["1"],
         json!("This kind of file is not accepted (only .txt, .png, .jpg, .bin).")
     );
 }

@@ -97,6 +97,20 @@ pub trait LiveComponent: Send + Sync + Sized + 'static {
         async { Ok(()) }
     }
 
+    /// Runs on every progress update of an entry of this component's own uploads, and once
+    /// more when its file is stored, like
+    /// [`LiveView::handle_progress`](crate::LiveView::handle_progress) (Phoenix's `progress:`
+    /// callback of a component's `allow_upload`). The default does nothing.
+    fn handle_progress(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        entry: &liveview_upload::UploadEntry,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, entry);
+        async { Ok(()) }
+    }
+
     /// Renders the component; `meta.myself()` is its cid, for `phx-target`.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
 }
@@ -106,9 +120,12 @@ pub struct ComponentSocket<C: LiveComponent> {
     cid: Cid,
     id: String,
     state: C::State,
-    changed: bool,
+    pub(crate) changed: bool,
     events: Vec<u8>,
+    reply: Option<Vec<u8>>,
     parent: Option<ParentInfo>,
+    /// The component's own uploads (`allow_upload`; see `component_uploads`).
+    pub(crate) uploads: crate::Uploads,
 }
 
 type ParentInfo = Arc<dyn Fn(Box<dyn Any + Send>) + Send + Sync>;
@@ -121,7 +138,9 @@ impl<C: LiveComponent> ComponentSocket<C> {
             state: C::State::default(),
             changed: true,
             events: Vec::new(),
+            reply: None,
             parent,
+            uploads: crate::Uploads::default(),
         }
     }
 
@@ -149,6 +168,14 @@ impl<C: LiveComponent> ComponentSocket<C> {
     /// Pushes an event to the client, like [`Socket::push_event`](crate::Socket::push_event).
     pub fn push_event(&mut self, name: &str, payload: &impl serde::Serialize) {
         crate::json::push_event(&mut self.events, name, payload);
+    }
+
+    /// Replies to the event being handled, like [`Socket::reply`](crate::Socket::reply): a
+    /// hook's `pushEventTo(myself, name, payload, reply => …)` receives `payload`.
+    pub fn reply(&mut self, payload: &impl serde::Serialize) {
+        let mut out = Vec::new();
+        crate::json::write_value(payload, &mut out);
+        self.reply = Some(out);
     }
 
     /// Sends `info` to the parent view's `handle_info` (LiveViewJS: `sendParentInfo`). It must be
@@ -196,6 +223,15 @@ pub(crate) trait ErasedComponent: Send {
     ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>>;
     fn changed(&self) -> bool;
     fn take_events(&mut self) -> Vec<u8>;
+    fn take_reply(&mut self) -> Option<Vec<u8>>;
+    /// The component's own uploads; changing them re-renders it.
+    fn uploads_mut(&mut self) -> &mut crate::Uploads;
+    fn mark_changed(&mut self);
+    fn handle_progress<'a>(
+        &'a mut self,
+        name: &'a str,
+        entry: &'a liveview_upload::UploadEntry,
+    ) -> BoxFuture<'a, ViewResult>;
 }
 
 struct Instance<C: LiveComponent> {
@@ -210,7 +246,16 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
 
     fn render(&mut self, meta: &Meta<'_>) -> Rendered {
         self.socket.changed = false;
-        self.component.render(&self.socket.state, meta)
+        // A component with uploads of its own renders them (its file inputs, its entries).
+        if self.socket.uploads.configs.is_empty() {
+            self.component.render(&self.socket.state, meta)
+        } else {
+            let meta = Meta {
+                uploads: &self.socket.uploads,
+                ..*meta
+            };
+            self.component.render(&self.socket.state, &meta)
+        }
     }
 
     fn handle_event<'a>(
@@ -229,6 +274,29 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
 
     fn take_events(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.socket.events)
+    }
+
+    fn take_reply(&mut self) -> Option<Vec<u8>> {
+        self.socket.reply.take()
+    }
+
+    fn uploads_mut(&mut self) -> &mut crate::Uploads {
+        &mut self.socket.uploads
+    }
+
+    fn mark_changed(&mut self) {
+        self.socket.changed = true;
+    }
+
+    fn handle_progress<'a>(
+        &'a mut self,
+        name: &'a str,
+        entry: &'a liveview_upload::UploadEntry,
+    ) -> BoxFuture<'a, ViewResult> {
+        Box::pin(
+            self.component
+                .handle_progress(&mut self.socket, name, entry),
+        )
     }
 }
 
@@ -253,6 +321,8 @@ pub(crate) struct Registry {
     parent: Option<ParentInfo>,
     /// Events pushed by components.
     pub(crate) events: Vec<u8>,
+    /// The reply of the component event being handled ([`ComponentSocket::reply`]).
+    pub(crate) reply: Option<Vec<u8>>,
 }
 
 impl Registry {
@@ -294,6 +364,9 @@ impl Registry {
                 self.events.push(b',');
             }
             self.events.extend_from_slice(&events);
+        }
+        if let Some(reply) = instance.take_reply() {
+            self.reply = Some(reply);
         }
         if let Some(entry) = self.entries.get_mut(&cid) {
             entry.instance = Some(instance);

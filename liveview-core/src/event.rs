@@ -106,7 +106,7 @@ pub struct ClientEvent {
     pub uploads: std::collections::BTreeMap<String, Vec<liveview_upload::ClientEntry>>,
     /// For form events: the URL-encoded body plus the meta (`_target` as a path), which typed
     /// decoding reads through `serde_qs`.
-    form: Option<String>,
+    pub(crate) form: Option<String>,
 }
 
 /// Why a client event did not decode into a view's typed event.
@@ -359,10 +359,25 @@ impl<'de> Deserializer<'de> for EventDeserializer<'de> {
         visitor.visit_enum(self)
     }
 
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if name == crate::event_serde::WHOLE_EVENT {
+            // `ClientEvent` itself as the typed event: hand over every member.
+            return with_json(crate::event_serde::whole(self.event), |de| {
+                de.deserialize_any(visitor)
+            });
+        }
+        self.deserialize_any(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
+        tuple_struct map identifier ignored_any
     }
 }
 

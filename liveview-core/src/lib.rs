@@ -51,13 +51,16 @@
 
 mod catch;
 mod component;
+mod component_uploads;
 mod config;
 mod endpoint;
 mod erased;
 mod event;
+mod event_serde;
 pub mod form;
 mod hooks;
 mod info;
+pub mod js;
 mod json;
 mod layout;
 mod lifecycle;
@@ -71,6 +74,7 @@ pub mod telemetry;
 pub mod testing;
 mod token;
 mod untrusted;
+mod uploads;
 mod view;
 
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
@@ -79,6 +83,7 @@ pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLA
 pub use event::{ClientEvent, EventError, EventKind};
 pub use form::{decode_form, decode_form_as, key_path, FormError, MAX_FORM_DEPTH};
 pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
+pub use js::{JsCommands, JS};
 pub use layout::{
     default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,
     ErrorRenderer, Layout, PageParts,

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use liveview_pubsub::PubSub;
-use liveview_upload::{Stored, UploadConfig, UploadEntry, UploadError, UploadOptions};
+use liveview_upload::{Stored, UploadEntry, UploadError, UploadOptions};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use crate::info::InfoSender;
+pub use crate::uploads::{UploadedEntries, Uploads};
 use crate::view::LiveView;
 
 /// A view's state plus its handle on the client connection; every callback gets one.
@@ -27,6 +28,7 @@ pub struct Socket<V: LiveView> {
     title: Option<String>,
     title_changed: bool,
     events: Vec<u8>,
+    reply: Option<Vec<u8>>,
     flash: Flash,
     navigation: Option<Navigation>,
     infos: Option<InfoSender<V::Info>>,
@@ -67,6 +69,7 @@ impl<V: LiveView> Socket<V> {
             title: None,
             title_changed: false,
             events: Vec::new(),
+            reply: None,
             flash: Flash::default(),
             navigation: None,
             infos,
@@ -157,6 +160,41 @@ impl<V: LiveView> Socket<V> {
     /// serialize to a JSON object.
     pub fn push_event(&mut self, name: &str, payload: &impl Serialize) {
         crate::json::push_event(&mut self.events, name, payload);
+    }
+
+    /// Replies to the event being handled (Phoenix: `{:reply, map, socket}`): a hook's
+    /// `this.pushEvent(name, payload, (reply, ref) => …)` (or `pushEventTo`) receives
+    /// `payload`, which must serialize to a JSON object. It travels as the reply's `"r"`
+    /// member; the last call in a turn wins, and a reply set outside an event turn (in
+    /// `handle_info`, `mount`) is dropped.
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Socket, ViewResult};
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Default)]
+    /// struct Clock;
+    /// #[derive(Deserialize)]
+    /// #[serde(tag = "event", content = "value", rename_all = "snake_case")]
+    /// enum Event { Now {} }
+    ///
+    /// impl LiveView for Clock {
+    ///     type State = ();
+    ///     type Event = Event;
+    ///     type Info = ();
+    ///     async fn handle_event(&self, socket: &mut Socket<Self>, _event: Event) -> ViewResult {
+    ///         socket.reply(&serde_json::json!({ "now": "12:00" }));
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+    ///         html! { div #clock phx-hook="Clock" {} }
+    ///     }
+    /// }
+    /// ```
+    pub fn reply(&mut self, payload: &impl Serialize) {
+        let mut out = Vec::new();
+        crate::json::write_value(payload, &mut out);
+        self.reply = Some(out);
     }
 
     /// Changes the URL without remounting (LiveViewJS: `socket.pushPatch`): `handle_params`
@@ -339,16 +377,7 @@ impl<V: LiveView> Socket<V> {
         name: impl Into<String>,
         options: UploadOptions,
     ) -> Result<(), UploadError> {
-        let config = UploadConfig::new(name, options)?;
-        self.uploads.cancelled.extend(
-            self.uploads
-                .configs
-                .iter()
-                .filter(|c| c.name() == config.name())
-                .flat_map(|c| c.entries().iter().map(|e| e.entry_ref.clone())),
-        );
-        self.uploads.configs.retain(|c| c.name() != config.name());
-        self.uploads.configs.push(config);
+        self.uploads.allow(name.into(), options)?;
         self.changed = true;
         Ok(())
     }
@@ -356,9 +385,7 @@ impl<V: LiveView> Socket<V> {
     /// Cancels the upload of entry `entry_ref` of the upload `name` (LiveViewJS:
     /// `socket.cancelUpload`); its file, if any, is deleted.
     pub fn cancel_upload(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
-        let config = self.uploads.get_mut(name)?;
-        config.cancel(entry_ref)?;
-        self.uploads.cancelled.push(entry_ref.to_owned());
+        self.uploads.cancel_entry(name, entry_ref)?;
         self.changed = true;
         Ok(())
     }
@@ -379,7 +406,7 @@ impl<V: LiveView> Socket<V> {
         name: &str,
         consume: impl FnMut(Stored, &UploadEntry) -> T,
     ) -> Result<Vec<T>, UploadError> {
-        let results = self.uploads.get_mut(name)?.consume(consume);
+        let results = self.uploads.consume_entries(name, consume)?;
         self.changed = true;
         Ok(results)
     }
@@ -387,12 +414,7 @@ impl<V: LiveView> Socket<V> {
     /// The entries of upload `name`, finished and in progress (LiveViewJS:
     /// `socket.uploadedEntries`).
     pub fn uploaded_entries(&self, name: &str) -> Result<UploadedEntries<'_>, UploadError> {
-        let config = self.uploads.get(name).ok_or_else(|| unknown_upload(name))?;
-        let (completed, in_progress) = config.uploaded_entries();
-        Ok(UploadedEntries {
-            completed,
-            in_progress,
-        })
+        self.uploads.entries_of(name)
     }
 
     /// Ties a background task to the view: it is aborted when the view ends.
@@ -482,6 +504,11 @@ impl<V: LiveView> Socket<V> {
         std::mem::take(&mut self.events)
     }
 
+    /// The reply set by the turn's callback, if any (see [`Socket::reply`]).
+    pub(crate) fn take_reply(&mut self) -> Option<Vec<u8>> {
+        self.reply.take()
+    }
+
     pub(crate) fn stop_tasks(&mut self) {
         for task in self.tasks.drain(..) {
             task.abort();
@@ -504,62 +531,6 @@ impl<V: LiveView> fmt::Debug for Socket<V> {
     }
 }
 
-/// The entries of one upload, from [`Socket::uploaded_entries`].
-#[derive(Debug)]
-pub struct UploadedEntries<'a> {
-    /// Fully uploaded entries.
-    pub completed: Vec<&'a UploadEntry>,
-    /// Entries still uploading (or not started).
-    pub in_progress: Vec<&'a UploadEntry>,
-}
-
-/// A view's upload configs, by name (see [`Socket::allow_upload`]).
-#[derive(Debug, Default)]
-pub struct Uploads {
-    pub(crate) configs: Vec<UploadConfig>,
-    /// Entry refs cancelled since the runtime last looked (their channels must stop).
-    pub(crate) cancelled: Vec<String>,
-}
-
-impl Uploads {
-    pub(crate) const EMPTY: Uploads = Uploads {
-        configs: Vec::new(),
-        cancelled: Vec::new(),
-    };
-
-    /// The config of upload `name`.
-    pub fn get(&self, name: &str) -> Option<&UploadConfig> {
-        self.configs.iter().find(|c| c.name() == name)
-    }
-
-    /// The `<input type="file">` of upload `name`, with the attributes the client needs
-    /// (Phoenix: `live_file_input`); empty if `name` was not allowed.
-    pub fn file_input(&self, name: &str) -> liveview_diff::Raw<String> {
-        liveview_diff::Raw(
-            self.get(name)
-                .map(liveview_upload::live_file_input)
-                .unwrap_or_default(),
-        )
-    }
-
-    pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut UploadConfig, UploadError> {
-        self.configs
-            .iter_mut()
-            .find(|c| c.name() == name)
-            .ok_or_else(|| unknown_upload(name))
-    }
-
-    pub(crate) fn by_ref_mut(&mut self, upload_ref: &str) -> Option<&mut UploadConfig> {
-        self.configs
-            .iter_mut()
-            .find(|c| c.upload_ref() == upload_ref)
-    }
-}
-
-fn unknown_upload(name: &str) -> UploadError {
-    UploadError::UnknownEntry(format!("no upload named {name:?} was allowed"))
-}
-
 /// Flash messages by key (`info`, `error`, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Flash(pub(crate) BTreeMap<String, String>);
@@ -575,5 +546,40 @@ impl Flash {
     /// Whether there are no messages.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The messages as `(key, message)`, sorted by key (Phoenix: `@flash` is a map).
+    ///
+    /// ```
+    /// use liveview_core::{html, Flash};
+    /// let flash: Flash = serde_json::from_str(r#"{"info": "Saved", "error": "Late"}"#).unwrap();
+    /// let keys: Vec<&str> = flash.iter().map(|(key, _)| key).collect();
+    /// assert_eq!(keys, ["error", "info"]);
+    /// let page = html! { @for (key, message) in &flash { p class=(key) { (message) } } };
+    /// assert_eq!(page.to_html(), r#"<p class="error">Late</p><p class="info">Saved</p>"#);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0
+            .iter()
+            .map(|(key, message)| (key.as_str(), message.as_str()))
+    }
+
+    /// How many messages there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<'a> IntoIterator for &'a Flash {
+    type Item = (&'a str, &'a str);
+    type IntoIter = std::iter::Map<
+        std::collections::btree_map::Iter<'a, String, String>,
+        fn((&'a String, &'a String)) -> (&'a str, &'a str),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0
+            .iter()
+            .map(|(key, message)| (key.as_str(), message.as_str()))
     }
 }

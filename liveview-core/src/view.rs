@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 
 use liveview_diff::Rendered;
+use liveview_upload::UploadEntry;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -108,6 +109,52 @@ pub trait LiveView: Sized + Send + Sync + 'static {
         info: Self::Info,
     ) -> impl Future<Output = ViewResult> + Send {
         let _ = (socket, info);
+        async { Ok(()) }
+    }
+
+    /// Runs on every progress update of an upload entry of this view, and once more when the
+    /// entry's file is stored (Phoenix: `allow_upload(..., progress: &handle_progress/3)`).
+    /// `name` is the upload's name; `entry` is the entry as it is now. When `entry.done` and
+    /// the file is stored ([`UploadConfig::stored`](crate::UploadConfig::stored) is `Some`),
+    /// the entry can be consumed right here ([`Socket::consume_uploaded_entries`]), without
+    /// waiting for a submit. The default does nothing.
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Socket, UploadEntry, ViewResult};
+    ///
+    /// #[derive(Default)]
+    /// struct Avatar;
+    ///
+    /// impl LiveView for Avatar {
+    ///     type State = Vec<String>;
+    ///     type Event = ();
+    ///     type Info = ();
+    ///     async fn handle_progress(
+    ///         &self,
+    ///         socket: &mut Socket<Self>,
+    ///         name: &str,
+    ///         entry: &UploadEntry,
+    ///     ) -> ViewResult {
+    ///         if entry.done {
+    ///             let saved = socket.consume_uploaded_entries(name, |_stored, entry| {
+    ///                 entry.client_name.clone()
+    ///             })?;
+    ///             socket.assign(|names| names.extend(saved));
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, names: &Vec<String>, _: &Meta<'_>) -> Rendered {
+    ///         html! { @for name in names { p { (name) } } }
+    ///     }
+    /// }
+    /// ```
+    fn handle_progress(
+        &self,
+        socket: &mut Socket<Self>,
+        name: &str,
+        entry: &UploadEntry,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, entry);
         async { Ok(()) }
     }
 

@@ -262,9 +262,13 @@ async fn components_travel_in_c_and_diff_on_their_own() {
         client.push("event", click("like", Some(1))).await[4]["response"],
         json!({})
     );
-    // Unknown component events get an error reply; the view keeps working.
+    // Unknown component events are refused (an ok reply that unlocks the element); the view
+    // keeps working.
     let reply = client.push("event", click("nope", Some(2))).await;
-    assert_eq!(reply[4]["response"], json!({"reason": "unknown event"}));
+    assert_eq!(
+        reply[4]["response"],
+        json!({"diff": {"e": [["lv:refused", {"reason": "unknown event", "event": "nope"}]]}})
+    );
     let reply = client.push("event", click("like", Some(2))).await;
     assert_eq!(
         reply[4]["response"]["diff"],

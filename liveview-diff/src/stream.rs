@@ -31,9 +31,12 @@ use std::sync::Mutex;
 /// ```
 pub struct Stream<T> {
     name: Cow<'static, str>,
-    dom_id: fn(&T) -> String,
+    dom_id: DomId<T>,
     pending: Mutex<Pending<T>>,
 }
+
+/// A stream's DOM-id function: any closure, so it can capture (a prefix, a tenant…).
+type DomId<T> = Box<dyn Fn(&T) -> String + Send + Sync>;
 
 struct Pending<T> {
     inserts: Vec<(T, Insert)>,
@@ -79,13 +82,39 @@ impl StreamOps {
 }
 
 impl<T> Stream<T> {
-    /// A stream named `name` (unique within its view) whose items get their DOM id from `dom_id`.
-    pub fn new(name: impl Into<Cow<'static, str>>, dom_id: fn(&T) -> String) -> Self {
+    /// A stream named `name` (unique within its view) whose items get their DOM id from `dom_id`,
+    /// a function or a closure (it may capture, e.g. a prefix).
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        dom_id: impl Fn(&T) -> String + Send + Sync + 'static,
+    ) -> Self {
         Self {
             name: name.into(),
-            dom_id,
+            dom_id: Box::new(dom_id),
             pending: Mutex::new(Pending::default()),
         }
+    }
+
+    /// Replaces the DOM-id function (Phoenix: `stream_configure(socket, name, dom_id: …)`),
+    /// e.g. in `mount` once the view knows what the ids depend on. Items already pending keep
+    /// their place; every id is computed at render time with the function set then.
+    ///
+    /// ```
+    /// use liveview_diff::{html, Stream};
+    /// struct Song { id: u32 }
+    /// let mut songs = Stream::new("songs", |s: &Song| format!("songs-{}", s.id));
+    /// let album = String::from("blue");
+    /// songs.configure(move |s: &Song| format!("{album}-song-{}", s.id));
+    /// songs.insert(Song { id: 7 });
+    /// let page = html! { ul #songs phx-update="stream" { @stream (id, _s) in &songs { li id=(id) {} } } };
+    /// assert_eq!(page.to_html(), r#"<ul id="songs" phx-update="stream"><li id="blue-song-7"></li></ul>"#);
+    /// ```
+    pub fn configure(
+        &mut self,
+        dom_id: impl Fn(&T) -> String + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.dom_id = Box::new(dom_id);
+        self
     }
 
     fn pending(&mut self) -> &mut Pending<T> {
@@ -142,13 +171,48 @@ impl<T> Stream<T> {
         self
     }
 
+    /// Inserts every item at `at`, in order, keeping at most `limit` items (Phoenix:
+    /// `stream(socket, name, items, at: at, limit: limit)`); each item is inserted as
+    /// [`insert_at`](Self::insert_at) would, so with `at = 0` the last item ends up first.
+    pub fn extend_at(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        at: i64,
+        limit: Option<i64>,
+    ) -> &mut Self {
+        for item in items {
+            self.insert_at(item, at, limit);
+        }
+        self
+    }
+
     /// Removes every item from the page, then inserts `items`.
     pub fn reset(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
+        self.reset_at(items, -1, None)
+    }
+
+    /// Removes every item from the page, then inserts `items` at `at` keeping at most `limit`
+    /// (Phoenix: `stream(socket, name, items, reset: true, at: at, limit: limit)`).
+    ///
+    /// ```
+    /// use liveview_diff::{html, Stream};
+    /// let mut recent = Stream::new("recent", |n: &u32| format!("n-{n}"));
+    /// recent.reset_at([1, 2, 3], 0, Some(2));
+    /// let (ops, _items) = recent.take();
+    /// assert!(ops.reset);
+    /// assert_eq!(ops.inserts[2], ("n-3".to_owned(), 0, Some(2), false));
+    /// ```
+    pub fn reset_at(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        at: i64,
+        limit: Option<i64>,
+    ) -> &mut Self {
         let pending = self.pending();
         pending.inserts.clear();
         pending.deletes.clear();
         pending.reset = true;
-        self.extend(items)
+        self.extend_at(items, at, limit)
     }
 
     /// Takes the pending operations and items, for rendering (used by `@stream`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::entry::{ClientEntry, UploadEntry};
 use crate::error::{EntryError, Error, Result};
-use crate::options::{Accept, UploadOptions};
+use crate::options::{Accept, MaxEntriesMode, UploadOptions};
 use crate::storage::{Stored, TempFileStorage, UploadStorage};
 use crate::token::{EntryTokens, UploadTokenPayload};
 use crate::wire::{
@@ -260,6 +260,16 @@ impl UploadConfig {
             }
         }
 
+        if self.options.max_entries_mode == MaxEntriesMode::KeepFirst {
+            // Keep what fits, drop the rest (a single-entry config still replaces below).
+            let single = self.options.max_entries == 1 && self.entries.len() == 1;
+            let room = if single {
+                1
+            } else {
+                self.options.max_entries.saturating_sub(self.entries.len())
+            };
+            new.truncate(room);
+        }
         let replacing = self.options.max_entries == 1 && self.entries.len() == 1 && new.len() == 1;
         if !replacing && self.entries.len() + new.len() > self.entry_capacity() {
             if !self.config_errors.contains(&EntryError::TooManyFiles) {

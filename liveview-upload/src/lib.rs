@@ -105,10 +105,12 @@ pub use entry::{ClientEntry, UploadEntry};
 pub use error::{EntryError, Error, ErrorReply, Result, UploadError};
 pub use external::{ExternalUpload, Presigner};
 pub use options::{
-    UploadOptions, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT_MS, DEFAULT_MAX_ENTRIES,
-    DEFAULT_MAX_FILE_SIZE,
+    MaxEntriesMode, UploadOptions, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT_MS,
+    DEFAULT_MAX_ENTRIES, DEFAULT_MAX_FILE_SIZE,
 };
-pub use render::{live_file_input, live_file_input_attrs, live_img_preview_attrs};
+pub use render::{
+    live_file_input, live_file_input_attrs, live_file_input_with, live_img_preview_attrs,
+};
 pub use storage::{
     BoxFuture, MemoryStorage, StorageWriter, Stored, TempFileStorage, UploadStorage, UploadedFile,
 };

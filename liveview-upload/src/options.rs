@@ -16,6 +16,21 @@ pub const DEFAULT_CHUNK_SIZE: u64 = 64_000;
 /// Phoenix's default `chunk_timeout` in milliseconds.
 pub const DEFAULT_CHUNK_TIMEOUT_MS: u64 = 10_000;
 
+/// What a selection that would pass `max_entries` does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MaxEntriesMode {
+    /// Phoenix's behaviour: every selected entry is listed (up to
+    /// [`EXTRA_ENTRIES`](crate::EXTRA_ENTRIES) past the limit) and the config carries
+    /// [`EntryError::TooManyFiles`](crate::EntryError::TooManyFiles) until the user removes
+    /// some; the form cannot be submitted meanwhile.
+    #[default]
+    Error,
+    /// Entries past `max_entries` are dropped as they are selected (the client forgets
+    /// them: they are not among the input's active refs); the ones kept upload normally.
+    KeepFirst,
+}
+
 /// Options of an upload config, as given to `allow_upload` (Phoenix: the options of
 /// `allow_upload/3`; LiveViewJS: `UploadConfigOptions`).
 ///
@@ -54,6 +69,8 @@ pub struct UploadOptions {
     pub chunk_timeout: u64,
     /// Upload right after selection instead of on submit (default false).
     pub auto_upload: bool,
+    /// What a selection past `max_entries` does (default [`MaxEntriesMode::Error`]).
+    pub max_entries_mode: MaxEntriesMode,
     /// This config's storage; `None` for the endpoint's default.
     pub(crate) storage: Option<Arc<dyn UploadStorage>>,
     /// Set for external uploads.
@@ -73,6 +90,7 @@ impl PartialEq for UploadOptions {
             && self.chunk_size == other.chunk_size
             && self.chunk_timeout == other.chunk_timeout
             && self.auto_upload == other.auto_upload
+            && self.max_entries_mode == other.max_entries_mode
             && same_storage
             && self.external == other.external
     }
@@ -89,6 +107,7 @@ impl Default for UploadOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             chunk_timeout: DEFAULT_CHUNK_TIMEOUT_MS,
             auto_upload: false,
+            max_entries_mode: MaxEntriesMode::Error,
             storage: None,
             external: None,
         }
@@ -138,6 +157,28 @@ impl UploadOptions {
     /// Sets `auto_upload`.
     pub fn auto_upload(mut self, auto_upload: bool) -> Self {
         self.auto_upload = auto_upload;
+        self
+    }
+
+    /// Sets what a selection past `max_entries` does ([`MaxEntriesMode`]).
+    ///
+    /// ```
+    /// use liveview_upload::{ClientEntry, MaxEntriesMode, UploadConfig, UploadOptions};
+    /// let options = UploadOptions::new()
+    ///     .max_entries(2)
+    ///     .max_entries_mode(MaxEntriesMode::KeepFirst);
+    /// let mut config = UploadConfig::with_ref("photos", "phx-1", options).unwrap();
+    /// config.put_entries(&[
+    ///     ClientEntry::new("0", "a.png", "image/png", 3),
+    ///     ClientEntry::new("1", "b.png", "image/png", 3),
+    ///     ClientEntry::new("2", "c.png", "image/png", 3),
+    /// ]);
+    /// // The first two are kept, the third is dropped, and nothing is in error.
+    /// assert_eq!(config.entries().len(), 2);
+    /// assert!(!config.has_errors());
+    /// ```
+    pub fn max_entries_mode(mut self, mode: MaxEntriesMode) -> Self {
+        self.max_entries_mode = mode;
         self
     }
 

@@ -52,6 +52,48 @@ pub fn live_file_input(config: &UploadConfig) -> String {
     format!("<input {}>", live_file_input_attrs(config))
 }
 
+/// The live file input with extra attributes (Phoenix: `<.live_file_input upload={…}
+/// class="…" required />`): `(name, Some(value))` renders `name="value"` (escaped),
+/// `(name, None)` a bare boolean attribute. The attributes the client needs (`id`, `type`,
+/// `name`, `accept`, `multiple`, `data-phx-*`) cannot be replaced: extra ones with those names,
+/// or with a name that is not a plain attribute name (letters, digits, `-`, `_`, `:`, `.`),
+/// are left out.
+///
+/// ```
+/// use liveview_upload::{live_file_input_with, UploadConfig, UploadOptions};
+/// let config = UploadConfig::with_ref("photos", "phx-1", UploadOptions::new()).unwrap();
+/// let html = live_file_input_with(
+///     &config,
+///     [("class", Some("sr-only")), ("required", None), ("id", Some("mine")), ("x\" onclick", None)],
+/// );
+/// assert!(html.ends_with(r#" class="sr-only" required>"#));
+/// assert!(html.starts_with(r#"<input id="phx-1" "#));
+/// assert!(!html.contains("mine") && !html.contains("onclick"));
+/// ```
+pub fn live_file_input_with<'a>(
+    config: &UploadConfig,
+    extra: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> String {
+    let mut attrs: Vec<(&str, Option<String>)> = input_attrs(config);
+    let reserved = |name: &str| {
+        matches!(name, "id" | "type" | "name" | "accept" | "multiple")
+            || name.starts_with("data-phx-")
+    };
+    let plain = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    };
+    for (name, value) in extra {
+        let lower = name.to_ascii_lowercase();
+        if plain(name) && !reserved(&lower) {
+            attrs.push((name, value.map(str::to_owned)));
+        }
+    }
+    format!("<input {}>", render_attrs(&attrs))
+}
+
 /// The attributes of an image preview of `entry` (Phoenix's
 /// `live_img_preview`): `id="phx-preview-<ref>"`, `data-phx-upload-ref`,
 /// `data-phx-entry-ref`, `data-phx-hook="Phoenix.LiveImgPreview"`,

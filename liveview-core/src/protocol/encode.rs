@@ -2,6 +2,10 @@
 
 use crate::json::{write_json_str, write_opt_str};
 
+/// The event pushed with every refused client message (see [`ChannelRef::refused`]); pages
+/// receive it on `window` as `phx:lv:refused`, hooks with `handleEvent("lv:refused", …)`.
+pub const REFUSED_EVENT: &str = "lv:refused";
+
 /// Which channel a frame belongs to: its join ref (`None` on the `phoenix` topic and for
 /// frames answering a channel that does not exist) and its topic. Every server frame is
 /// written through one, so no call site spells out `[join_ref, ref, topic, …]`.
@@ -68,31 +72,50 @@ impl<'a> ChannelRef<'a> {
         })
     }
 
-    /// An error reply `{"reason": reason, "message": message}`: a refusal with a message for
-    /// the developer (an event value that does not decode names its field); counted like
-    /// [`ChannelRef::error`].
+    /// The answer to a client message the view refused (an event that does not decode, a
+    /// malformed payload, a full mailbox): an **ok** reply whose diff changes nothing and
+    /// carries one pushed event, `["lv:refused", {"reason": reason, "event": event,
+    /// "detail": detail}]` (`event` and `detail`, such as which field did not decode, only
+    /// when given; the event name is cut after 200 bytes).
+    ///
+    /// Not an error reply: the 1.2 client never clears the element's loading classes and
+    /// ref lock after an error reply (the button would stay `phx-click-loading` and dead
+    /// until a reload). An ok reply unlocks it and keeps the view's state; the event shows
+    /// in the client's debug log (`liveSocket.enableDebug()`, "received diff") and reaches
+    /// `window` as `phx:lv:refused` for pages that want to show it. Counted in
+    /// [`telemetry::REFUSALS`](crate::telemetry::REFUSALS) by reason, like
+    /// [`error`](Self::error).
     ///
     /// ```
     /// use liveview_core::protocol::ChannelRef;
     /// let channel = ChannelRef::new(Some("4"), "lv:phx-1");
     /// assert_eq!(
-    ///     channel.error_with_message(Some("7"), "invalid value", "invalid value for `age`: \"x\""),
-    ///     r#"["4","7","lv:phx-1","phx_reply",{"status":"error","response":{"reason":"invalid value","message":"invalid value for `age`: \"x\""}}]"#
+    ///     channel.refused(Some("7"), "unknown event", Some("nope"), None),
+    ///     r#"["4","7","lv:phx-1","phx_reply",{"status":"ok","response":{"diff":{"e":[["lv:refused",{"reason":"unknown event","event":"nope"}]]}}}]"#
     /// );
     /// ```
-    pub fn error_with_message(
+    pub fn refused(
         &self,
         msg_ref: Option<&str>,
         reason: &'static str,
-        message: &str,
+        event: Option<&str>,
+        detail: Option<&str>,
     ) -> String {
         crate::telemetry::refused(reason);
-        self.reply(msg_ref, false, |out| {
-            out.extend_from_slice(b"{\"reason\":");
+        self.reply(msg_ref, true, |out| {
+            out.extend_from_slice(b"{\"diff\":{\"e\":[[\"");
+            out.extend_from_slice(REFUSED_EVENT.as_bytes());
+            out.extend_from_slice(b"\",{\"reason\":");
             write_json_str(reason, out);
-            out.extend_from_slice(b",\"message\":");
-            write_json_str(message, out);
-            out.push(b'}');
+            if let Some(event) = event {
+                out.extend_from_slice(b",\"event\":");
+                write_json_str(cut(event, REFUSED_NAME_LIMIT), out);
+            }
+            if let Some(detail) = detail {
+                out.extend_from_slice(b",\"detail\":");
+                write_json_str(detail, out);
+            }
+            out.extend_from_slice(b"}]]}}");
         })
     }
 
@@ -136,6 +159,18 @@ impl<'a> ChannelRef<'a> {
         write_json_str(event, out);
         out.push(b',');
     }
+}
+
+/// How many bytes of a refused event's name [`ChannelRef::refused`] echoes.
+const REFUSED_NAME_LIMIT: usize = 200;
+
+/// `text` cut to at most `limit` bytes, at a character boundary.
+fn cut(text: &str, limit: usize) -> &str {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn into_string(bytes: Vec<u8>) -> String {

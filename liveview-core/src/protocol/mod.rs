@@ -8,7 +8,7 @@ mod encode;
 mod frame;
 pub(crate) mod payload;
 
-pub use encode::ChannelRef;
+pub use encode::{ChannelRef, REFUSED_EVENT};
 pub use frame::{Frame, FrameError, Payload};
 
 /// The LiveView client version we speak; sent in join replies.

@@ -22,6 +22,8 @@ pub(crate) struct Turn<'a> {
     pub(crate) title: Option<&'a str>,
     /// Events pushed by the view, as comma-separated JSON arrays.
     pub(crate) events: &'a [u8],
+    /// The reply to the event (`"r"`, what a hook's `pushEvent` callback receives).
+    pub(crate) reply: Option<&'a [u8]>,
 }
 
 impl Turn<'_> {
@@ -65,6 +67,14 @@ impl Turn<'_> {
             }
             out.extend_from_slice(&component_events);
             out.push(b']');
+            any = true;
+        }
+        if let Some(reply) = self.reply {
+            if any {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"r\":");
+            out.extend_from_slice(reply);
             any = true;
         }
         any
@@ -210,26 +220,31 @@ impl Navigation {
     }
 }
 
-/// The reply to a `live_patch` for a URL the view cannot patch to: the client navigates
-/// there instead (a new join, or a page load).
-/// The error reply to an event that does not decode: `{"reason": "unknown event"}`, or
-/// `{"reason": "invalid value", "message": …}` naming the field (the message quotes client
-/// input, so it is cut and escaped as a log line is).
+/// The answer to an event that does not decode: an ok reply carrying `lv:refused` (see
+/// [`ChannelRef::refused`]) with the reason (`unknown event`, `invalid value`), the event's
+/// name and, for an invalid value, which field and why (the message quotes client input, so
+/// it is cut and escaped as a log line is).
 pub(crate) fn event_refusal(
     channel: ChannelRef<'_>,
     msg_ref: Option<&str>,
+    event: &str,
     error: &crate::event::EventError,
 ) -> String {
     match error {
-        crate::event::EventError::Unknown { .. } => channel.error(msg_ref, error.reason()),
-        _ => channel.error_with_message(
+        crate::event::EventError::Unknown { .. } => {
+            channel.refused(msg_ref, error.reason(), Some(event), None)
+        }
+        _ => channel.refused(
             msg_ref,
             error.reason(),
-            &crate::Untrusted(&error.to_string()).to_string(),
+            Some(event),
+            Some(&crate::Untrusted(&error.to_string()).to_string()),
         ),
     }
 }
 
+/// The reply to a `live_patch` for a URL the view cannot patch to: the client navigates
+/// there instead (a new join, or a page load).
 pub(crate) fn link_redirect_reply(channel: ChannelRef<'_>, msg_ref: Option<&str>) -> String {
     channel.reply(msg_ref, true, |out| {
         out.extend_from_slice(b"{\"link_redirect\":true}")
@@ -350,6 +365,7 @@ mod tests {
                 components: &mut registry,
                 title: None,
                 events: b"",
+                reply: None,
             },
         );
         assert_eq!(
@@ -366,6 +382,7 @@ mod tests {
                 components: &mut registry,
                 title: Some("T"),
                 events: br#"["e",{}]"#,
+                reply: None,
             },
         );
         assert_eq!(
@@ -380,8 +397,32 @@ mod tests {
                 components: &mut registry,
                 title: None,
                 events: b"",
+                reply: None,
             }
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_reply_travels_as_the_diffs_r_member() {
+        let channel = ChannelRef::new(Some("4"), "lv:x");
+        let mut registry = Registry::detached();
+        let reply = turn_reply(
+            channel,
+            "7",
+            None,
+            Turn {
+                last: None,
+                new: None,
+                components: &mut registry,
+                title: None,
+                events: br#"["e",{}]"#,
+                reply: Some(br#"{"square":144}"#),
+            },
+        );
+        assert_eq!(
+            reply,
+            r#"["4","7","lv:x","phx_reply",{"status":"ok","response":{"diff":{"e":[["e",{}]],"r":{"square":144}}}}]"#
+        );
     }
 }

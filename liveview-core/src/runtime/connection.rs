@@ -203,13 +203,15 @@ impl Connection {
         } else {
             let Some(kind) = ClientKind::of(&event) else {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), event = %Untrusted(&event), "unknown channel event");
-                return self.send(joined.error(msg_ref, "unknown event")).await;
+                return self
+                    .send(joined.refused(msg_ref, "unknown event", Some(&event), None))
+                    .await;
             };
             // The bytes of messages waiting in this socket's mailboxes are bounded together.
             let budget = self.shared.config.max_queued_bytes;
             let Some(payload) = Queued::charge(payload, &self.queued, budget) else {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "queued messages over the socket's byte budget: message refused");
-                return self.send(joined.error(msg_ref, "overloaded")).await;
+                return self.send(overloaded(joined, msg_ref, Some(kind))).await;
             };
             ChannelMsg::Client {
                 kind,
@@ -224,9 +226,12 @@ impl Connection {
                 // The view is not keeping up: refuse this message, keep the connection.
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&topic), "view mailbox full: message refused");
                 let join_ref = self.channels.get(&topic).map(|c| c.join_ref.clone());
-                let reply =
-                    ChannelRef::new(join_ref.as_deref(), &topic).error(msg.msg_ref(), "overloaded");
-                return self.send(reply).await;
+                let channel = ChannelRef::new(join_ref.as_deref(), &topic);
+                let kind = match &msg {
+                    ChannelMsg::Client { kind, .. } => Some(*kind),
+                    _ => None,
+                };
+                return self.send(overloaded(channel, msg.msg_ref(), kind)).await;
             }
             Err(Refused::Ended(msg)) => msg,
         };
@@ -328,5 +333,18 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("channels", &self.channels.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
+    }
+}
+
+/// The `overloaded` answer to a message of `kind`: an event or a patch is refused with an ok
+/// reply (the client unlocks its element, see `ChannelRef::refused`); the other kinds keep
+/// the error reply their client code expects (an ok preflight reply without `entries`
+/// would throw in the client).
+fn overloaded(channel: ChannelRef<'_>, msg_ref: Option<&str>, kind: Option<ClientKind>) -> String {
+    match kind {
+        Some(ClientKind::Event | ClientKind::LivePatch) | None => {
+            channel.refused(msg_ref, "overloaded", None, None)
+        }
+        Some(_) => channel.error(msg_ref, "overloaded"),
     }
 }

@@ -116,13 +116,13 @@ pub(super) struct ViewTask<V: LiveView> {
     csrf: String,
     /// The route's live session: its `on_mount` hooks run before mount.
     live_session: Arc<LiveSession>,
-    out: Arc<dyn Transport>,
+    pub(super) out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
     last: Option<Rendered>,
     /// The writers of the upload channels registered for this view's entries.
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
-    components: RefCell<Registry>,
+    pub(super) components: RefCell<Registry>,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
@@ -223,17 +223,20 @@ impl<V: LiveView> ViewTask<V> {
         tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
     }
 
-    fn channel(&self) -> ChannelRef<'_> {
+    pub(super) fn channel(&self) -> ChannelRef<'_> {
         ChannelRef::new(Some(&self.join_ref), &self.topic)
     }
 
-    /// Answers `msg_ref` with an error reply; the view goes on.
+    /// Answers a refused client message (`ChannelRef::refused`: an ok reply that unlocks the
+    /// element, with an `lv:refused` event naming `reason` and the event); the view goes on
+    /// with its state untouched.
     pub(super) async fn refuse(
         &mut self,
         msg_ref: Option<&str>,
         reason: &'static str,
+        event: Option<&str>,
     ) -> Result<Flow, Crash> {
-        let frame = self.channel().error(msg_ref, reason);
+        let frame = self.channel().refused(msg_ref, reason, event, None);
         send_text(&*self.out, frame).await;
         Ok(Flow::Continue)
     }
@@ -247,7 +250,8 @@ impl<V: LiveView> ViewTask<V> {
         error: &crate::event::EventError,
     ) -> Result<Flow, Crash> {
         tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid = ?event.cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "{}", error.reason());
-        let frame = crate::protocol::payload::event_refusal(self.channel(), msg_ref, error);
+        let frame =
+            crate::protocol::payload::event_refusal(self.channel(), msg_ref, &event.name, error);
         send_text(&*self.out, frame).await;
         Ok(Flow::Continue)
     }
@@ -311,6 +315,7 @@ impl<V: LiveView> ViewTask<V> {
                     components: &mut components,
                     title: self.socket.take_title_change(),
                     events: &events,
+                    reply: None,
                 },
                 live_patch.as_deref(),
             )
@@ -343,7 +348,7 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     /// What the view's (and its components') render gets.
-    fn meta(&self) -> Meta<'_> {
+    pub(super) fn meta(&self) -> Meta<'_> {
         Meta {
             id: self.socket.id(),
             connected: true,
@@ -409,7 +414,9 @@ impl<V: LiveView> ViewTask<V> {
             Ok(event) => event,
             Err(error) => {
                 tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), error = %Untrusted(&error.to_string()), "malformed event");
-                return self.refuse(msg_ref.as_deref(), "malformed event").await;
+                return self
+                    .refuse(msg_ref.as_deref(), "malformed event", None)
+                    .await;
             }
         };
         drop(payload);
@@ -453,6 +460,9 @@ impl<V: LiveView> ViewTask<V> {
             send_text(&*self.out, frame).await;
             return Ok(Flow::Continue);
         };
+        if super::view_uploads::put_entries(instance.uploads_mut(), &event) {
+            instance.mark_changed();
+        }
         let outcome = catch(instance.handle_event(&event)).await;
         let result = match outcome {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -545,6 +555,12 @@ impl<V: LiveView> ViewTask<V> {
         };
         // The payload is written straight into the frame: no intermediate diff buffer.
         let events = self.socket.take_events();
+        // A reply goes only with the answer to a client message.
+        let reply = self
+            .socket
+            .take_reply()
+            .or_else(|| self.components.borrow_mut().reply.take())
+            .filter(|_| msg_ref.is_some());
         let frame = {
             let channel = ChannelRef::new(Some(&self.join_ref), &self.topic);
             let mut components = self.components.borrow_mut();
@@ -554,6 +570,7 @@ impl<V: LiveView> ViewTask<V> {
                 components: &mut components,
                 title: self.socket.take_title_change(),
                 events: &events,
+                reply: reply.as_deref(),
             };
             match &msg_ref {
                 Some(msg_ref) => Some(payload::turn_reply(

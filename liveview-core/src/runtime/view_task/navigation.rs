@@ -33,7 +33,7 @@ impl<V: LiveView> ViewTask<V> {
         }
         let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
             return self
-                .refuse(msg_ref.as_deref(), "malformed live_patch")
+                .refuse(msg_ref.as_deref(), "malformed live_patch", None)
                 .await;
         };
         drop(payload);
