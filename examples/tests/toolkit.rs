@@ -8,6 +8,8 @@ mod components;
 mod counter;
 #[path = "toolkit/forms.rs"]
 mod forms;
+#[path = "toolkit/js.rs"]
+mod js;
 #[path = "toolkit/live_updates.rs"]
 mod live_updates;
 #[path = "toolkit/navigation.rs"]

@@ -287,3 +287,26 @@ async fn unrouted_paths_are_not_found() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_event_is_an_error_with_the_servers_reason_and_the_view_goes_on() {
+    let app = app();
+    let mut view = live(&app, "/").await.unwrap();
+    let err = view.render_click("nope", json!({})).await.unwrap_err();
+    let TestError::Refused { what, reason } = &err else {
+        panic!("expected a refusal, got {err}");
+    };
+    assert!(what.contains("nope"), "{what}");
+    assert_eq!(reason, "unknown event");
+    let err = view
+        .render_click("pushed", json!({"from": "x", "extra": "many"}))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("invalid value") && err.to_string().contains("extra"),
+        "{err}"
+    );
+    // Nothing was lost: the view still answers.
+    view.element("#js").click().await.unwrap();
+    assert_eq!(view.count("#log li", ""), 1);
+}

@@ -61,6 +61,8 @@ pub(crate) struct Channel {
     connection: Connection,
     inbox: Arc<Inbox>,
     next_ref: u64,
+    /// Messages sent to the server (text and binary).
+    pub(crate) sent: u64,
     pub(crate) timeout: Duration,
 }
 
@@ -80,6 +82,7 @@ impl Channel {
             connection,
             inbox,
             next_ref: 0,
+            sent: 0,
             timeout,
         }
     }
@@ -113,6 +116,7 @@ impl Channel {
         payload: Value,
     ) -> Result<(), TestError> {
         let frame = json!([join_ref, msg_ref, topic, event, payload]).to_string();
+        self.sent += 1;
         self.connection
             .handle_text(&frame)
             .await
@@ -142,6 +146,7 @@ impl Channel {
             frame.extend_from_slice(part.as_bytes());
         }
         frame.extend_from_slice(data);
+        self.sent += 1;
         self.connection
             .handle_binary(Bytes::from(frame))
             .await

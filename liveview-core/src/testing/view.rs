@@ -12,6 +12,7 @@ use super::channel::{Channel, Frame};
 use super::dom;
 use super::element::{Element, Form};
 use super::{Navigation, NavigationKind, TestError, BASE_URL};
+use crate::protocol::REFUSED_EVENT;
 use crate::socket::Flash;
 use crate::{Endpoint, Page, Session};
 
@@ -280,7 +281,11 @@ impl LiveViewTest {
             return Err(TestError::Refused {
                 what: field("event")
                     .map_or_else(|| event.to_owned(), |name| format!("{event} {name:?}")),
-                reason: field("reason").unwrap_or_else(|| detail.to_string()),
+                reason: match (field("reason"), field("detail")) {
+                    (Some(reason), Some(detail)) => format!("{reason} ({detail})"),
+                    (Some(reason), None) => reason,
+                    _ => detail.to_string(),
+                },
             });
         }
         Ok(response)
@@ -479,6 +484,13 @@ impl LiveViewTest {
             [one] => Ok(dom::text_of(*one)),
             _ => Err(self.selector_error(css, None, found.len())),
         }
+    }
+
+    /// How many messages this client has sent on its socket so far (joins, events, patches,
+    /// upload chunks...): what a browser test reads from the socket's frames, e.g. to check
+    /// that a JS command stayed in the browser.
+    pub fn messages_sent(&self) -> u64 {
+        self.channel.sent
     }
 
     /// The page title: the dead render's `<title>`, then every `"t"` the view sent.
@@ -734,9 +746,6 @@ impl LiveViewTest {
         &mut self.channel
     }
 }
-
-/// The event a refused client message's reply carries (see `protocol::encode`).
-const REFUSED_EVENT: &str = "lv:refused";
 
 /// The path and query of a URL (absolute or not).
 fn path_of(url: &str) -> &str {
