@@ -12,10 +12,11 @@
 //! 7. [`streams`]: lists the server does not keep.
 //! 8. [`uploads`]: files over the socket, with progress, limits and storage.
 //! 9. [`pubsub`]: topics, presence, several nodes.
-//! 10. [`testing`]: in-process tests of views, in milliseconds.
-//! 11. [`security`]: tokens, CSRF, origin, escaping, limits.
-//! 12. [`users`]: the user's session, login, `on_mount` guards, live sessions, axum.
-//! 13. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
+//! 10. [`js_and_hooks`]: JS commands, hooks and their replies, refusals.
+//! 11. [`testing`]: in-process tests of views, in milliseconds.
+//! 12. [`security`]: tokens, CSRF, origin, escaping, limits.
+//! 13. [`users`]: the user's session, login, `on_mount` guards, live sessions, axum.
+//! 14. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
 
 #[doc = include_str!("docs/guide/getting_started.md")]
 pub mod getting_started {}
@@ -43,6 +44,9 @@ pub mod uploads {}
 
 #[doc = include_str!("docs/guide/pubsub.md")]
 pub mod pubsub {}
+
+#[doc = include_str!("docs/guide/js_and_hooks.md")]
+pub mod js_and_hooks {}
 
 #[doc = include_str!("docs/guide/testing.md")]
 pub mod testing {}
