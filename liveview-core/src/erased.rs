@@ -98,7 +98,11 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                     registry: Some(&components),
                 },
             };
-            let rendered = catch_sync(|| self.view.render(socket.context(), &meta))?;
+            let rendered = catch_sync(|| {
+                let rendered = self.view.render(socket.context(), &meta);
+                crate::component::flush(&components, &meta);
+                rendered
+            })?;
             let registry = components.into_inner();
             let mut html = String::with_capacity(4096);
             rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));

@@ -49,8 +49,10 @@
 //!
 //! None yet: everything is always available.
 
+mod async_task;
 mod catch;
 mod component;
+mod component_socket;
 mod config;
 mod endpoint;
 mod erased;
@@ -61,12 +63,15 @@ mod json;
 pub mod protocol;
 mod router;
 mod runtime;
+mod sender;
 mod socket;
+mod socket_async;
 pub mod telemetry;
 mod token;
 mod untrusted;
 mod view;
 
+pub use async_task::{AsyncResult, AsyncValue};
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
 pub use endpoint::{
@@ -86,6 +91,7 @@ pub use runtime::{
     ChannelTransport, Connection, ConnectionError, Outbound, Transport, TransportClosed,
     TransportFuture,
 };
+pub use sender::{SendError, ViewSender};
 pub use socket::{Flash, Socket, UploadedEntries, Uploads};
 pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
 pub use untrusted::{Untrusted, LOG_TEXT_LIMIT};

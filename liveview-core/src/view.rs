@@ -111,6 +111,19 @@ pub trait LiveView: Sized + Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Handles the result of a task started with [`Socket::start_async`] under `name`
+    /// (Phoenix: `handle_async/3`): the task's value, or the message of its panic. The
+    /// default ignores it.
+    fn handle_async(
+        &self,
+        socket: &mut Socket<Self>,
+        name: &str,
+        result: Result<crate::AsyncValue, String>,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, result);
+        async { Ok(()) }
+    }
+
     /// Renders the state (LiveViewJS: `render`). Must be a pure function of its inputs.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
 

@@ -17,9 +17,10 @@ use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
 use super::upload_channel::UploadSlot;
 use crate::catch::{callback, catch, catch_sync};
-use crate::component::{parent_info, render_instance, ComponentScope, Registry};
+use crate::component::{flush, parent_info, ComponentScope, Registry};
 use crate::event::ClientEvent;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
+use crate::sender::{ComponentMailbox, Inbox};
 use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
 use crate::protocol::ChannelRef;
 use crate::socket::{Navigation as Requested, Socket};
@@ -36,9 +37,13 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
     let (info_tx, infos) = InfoSender::channel(join.shared.config.info_queue);
     let probe = infos.clone();
     let parent_tx = info_tx.clone();
-    let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
-        parent_tx.try_send(info);
-    })));
+    let mailbox: Arc<dyn ComponentMailbox> = Arc::new(info_tx.clone());
+    let components = RefCell::new(Registry::new(
+        parent_info::<V::Info>(move |info| {
+            parent_tx.try_send(Inbox::Info(info));
+        }),
+        mailbox,
+    ));
     let mut socket = Socket::<V>::new(
         join.id.clone(),
         true,
@@ -115,12 +120,12 @@ pub(super) struct ViewTask<V: LiveView> {
     /// The writers of the upload channels registered for this view's entries.
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
-    components: RefCell<Registry>,
+    pub(super) components: RefCell<Registry>,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
     /// `send_info` that found it full ends the view.
-    infos: Arc<InfoQueue<V::Info>>,
+    infos: Arc<InfoQueue<Inbox<V>>>,
 }
 
 impl<V: LiveView> Drop for ViewTask<V> {
@@ -155,11 +160,20 @@ impl<V: LiveView> Turns for ViewTask<V> {
     }
 
     fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
-        let info = self.infos.pop()?;
-        crate::telemetry::turn("info");
-        let span = tracing::debug_span!("turn", view = %self.route, kind = "info");
+        let item = self.infos.pop()?;
+        let kind = match &item {
+            Inbox::Info(_) => "info",
+            Inbox::Async(_) => "async",
+            Inbox::Component(_) => "component",
+        };
+        crate::telemetry::turn(kind);
+        let span = tracing::debug_span!("turn", view = %self.route, kind);
         Some(traced(span, async move {
-            let outcome = self.on_info(info).await;
+            let outcome = match item {
+                Inbox::Info(info) => self.on_info(info).await,
+                Inbox::Async(done) => self.on_async(done).await,
+                Inbox::Component(msg) => self.on_component_msg(msg).await,
+            };
             self.after_turn(outcome).await
         }))
     }
@@ -216,7 +230,7 @@ impl<V: LiveView> ViewTask<V> {
         tracing::debug!(topic = %Untrusted(&self.topic), "view ended");
     }
 
-    fn channel(&self) -> ChannelRef<'_> {
+    pub(super) fn channel(&self) -> ChannelRef<'_> {
         ChannelRef::new(Some(&self.join_ref), &self.topic)
     }
 
@@ -289,7 +303,7 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     /// What the view's (and its components') render gets.
-    fn meta(&self) -> Meta<'_> {
+    pub(super) fn meta(&self) -> Meta<'_> {
         Meta {
             id: self.socket.id(),
             connected: true,
@@ -310,8 +324,16 @@ impl<V: LiveView> ViewTask<V> {
         // Inside `with_previous`, memoized loop rows whose key and stamp did not change are
         // reused from the last tree instead of being rendered again.
         let last = self.last.as_ref();
-        catch_sync(|| liveview_diff::memo::with_previous(last, || view.render(state, &meta)))
-            .map_err(Crash)
+        let components = &self.components;
+        catch_sync(|| {
+            liveview_diff::memo::with_previous(last, || {
+                let rendered = view.render(state, &meta);
+                // The components it references: updated and rendered now.
+                flush(components, &meta);
+                rendered
+            })
+        })
+        .map_err(Crash)
     }
 
     /// One message's turn.
@@ -419,16 +441,11 @@ impl<V: LiveView> ViewTask<V> {
                 Untrusted(&event.name)
             )));
         }
-        if instance.changed() {
-            let meta = self.meta();
-            let registry = &self.components;
-            let rendered = catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
-                .map_err(Crash)?;
-            if let Some(entry) = self.components.borrow_mut().entries.get_mut(&cid) {
-                entry.fresh = Some(rendered);
-            }
-        }
+        let changed = instance.changed();
         self.components.borrow_mut().put_instance(cid, instance);
+        if changed {
+            self.rerender_component(cid)?;
+        }
         self.finish_turn(msg_ref, None).await
     }
 
@@ -478,9 +495,12 @@ impl<V: LiveView> ViewTask<V> {
         self.finish_turn(msg_ref, None).await
     }
 
+    /// `phx_leave`: the reply, then `phx_close` (Phoenix closes every channel that stops
+    /// normally with `[join_ref, join_ref, topic, "phx_close", {}]`).
     async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
         let frame = self.channel().ok(msg_ref.as_deref());
         send_text(&*self.out, frame).await;
+        send_text(&*self.out, self.channel().closed()).await;
         Ok(Flow::Stop)
     }
 
@@ -596,6 +616,7 @@ impl<V: LiveView> ViewTask<V> {
         extra: Option<Vec<u8>>,
     ) -> Result<Flow, Crash> {
         self.stop_cancelled_uploads().await;
+        self.take_component_requests();
         let mut unused = None;
         if let Some(navigation) = self.navigate(&mut unused).await? {
             let frame = match &msg_ref {
@@ -603,6 +624,8 @@ impl<V: LiveView> ViewTask<V> {
                 None => navigation.push(self.channel()),
             };
             send_text(&*self.out, frame).await;
+            // The channel stops normally: Phoenix follows with `phx_close`.
+            send_text(&*self.out, self.channel().closed()).await;
             return Ok(Flow::Stop);
         }
         let rendered = if self.socket.is_changed() {
