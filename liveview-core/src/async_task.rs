@@ -330,13 +330,13 @@ mod tests {
                 let _ = rx.await;
                 Ok::<u8, String>(1)
             },
-            Some(assign_into(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
+            Some(assign_into::<_, u8, String>(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
             deliver(),
         );
         tasks.start(
             "a".into(),
             async { Ok::<u8, String>(2) },
-            Some(assign_into(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
+            Some(assign_into::<_, u8, String>(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
             deliver(),
         );
         let _ = tx.send(());
