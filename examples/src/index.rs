@@ -61,6 +61,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/feed",
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
+    (
+        "/async",
+        "Async dashboard: panels loading at their own pace (assign_async, start_async), retry",
+    ),
 ];
 
 /// The index view.

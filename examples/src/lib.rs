@@ -8,6 +8,7 @@
 //! when several nodes run, see the binary) and presence on it. [`app`] uses an in-process
 //! one; [`app_with`] takes the node the binary built.
 
+pub mod async_dashboard;
 pub mod autocomplete;
 pub mod cards;
 pub mod chat;
@@ -105,6 +106,8 @@ pub fn router_with(node: &Node) -> Router {
         })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
+        .live("/async", async_dashboard::AsyncDashboard::default())
+        .live("/async/tasks", async_dashboard::AsyncTasks)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a
