@@ -145,7 +145,7 @@ pub(crate) struct AsyncDone {
 }
 
 /// Writes an `assign_async` result into the state.
-pub(crate) type Apply<S> = Box<dyn FnOnce(&mut S, Outcome) + Send>;
+pub(crate) type Apply<S> = Box<dyn FnOnce(&mut S, Outcome) + Send + Sync>;
 
 /// Sends a finished task to its owner (waiting for room in its queue).
 pub(crate) type Deliver = Box<dyn FnOnce(AsyncDone) -> BoxFuture<()> + Send>;
@@ -274,8 +274,8 @@ impl<S> Drop for AsyncTasks<S> {
 }
 
 /// The `assign_async` writer of the result of a `Result<T, E>` task into `field`.
-pub(crate) fn assign_into<S, T, E>(
-    field: impl FnOnce(&mut S) -> &mut AsyncResult<T> + Send + 'static,
+pub(crate) fn assign_into<S: 'static, T, E>(
+    field: fn(&mut S) -> &mut AsyncResult<T>,
 ) -> Apply<S>
 where
     T: Send + 'static,
