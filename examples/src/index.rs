@@ -65,6 +65,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/async",
         "Async dashboard: panels loading at their own pace (assign_async, start_async), retry",
     ),
+    (
+        "/streams/components",
+        "Streams in components: four streams of one name, each reset on its own",
+    ),
 ];
 
 /// The index view.

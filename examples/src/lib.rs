@@ -13,6 +13,7 @@ pub mod autocomplete;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
+pub mod component_streams;
 pub mod counter;
 pub mod dashboard;
 pub mod external_upload;
@@ -108,6 +109,7 @@ pub fn router_with(node: &Node) -> Router {
         .live("/feed", feed::Feed)
         .live("/async", async_dashboard::AsyncDashboard::default())
         .live("/async/tasks", async_dashboard::AsyncTasks)
+        .live("/streams/components", component_streams::ComponentStreams)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a
