@@ -77,7 +77,11 @@ impl LiveComponent for StreamBox {
 
     fn update(&self, _socket: &mut ComponentSocket<Self>, _props: ()) {}
 
-    async fn handle_event(&self, socket: &mut ComponentSocket<Self>, event: BoxEvent) -> ViewResult {
+    async fn handle_event(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        event: BoxEvent,
+    ) -> ViewResult {
         let owner = socket.id().to_owned();
         socket.assign(|state| {
             let item = state.item(&owner);

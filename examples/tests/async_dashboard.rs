@@ -16,7 +16,10 @@ async fn pushes_until(joined: &mut Joined, done: impl Fn(&str) -> bool) -> Strin
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !done(&seen) {
-        assert!(tokio::time::Instant::now() < deadline, "timed out; saw {seen}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out; saw {seen}"
+        );
         let (event, payload) = joined.pushed().await;
         assert_eq!(event, "diff");
         seen.push_str(&payload.to_string());
@@ -72,7 +75,10 @@ async fn panels_load_on_their_own_the_failed_one_retries_and_leaving_cancels_the
         }
         joined.assert_push(&frame);
     };
-    assert!(reply[4]["response"].to_string().contains("Loading…"), "{reply}");
+    assert!(
+        reply[4]["response"].to_string().contains("Loading…"),
+        "{reply}"
+    );
     let seen = pushes_until(&mut joined, |seen| seen.contains("1 EUR = 1.08 USD")).await;
     assert!(!seen.contains("unavailable"), "{seen}");
 

@@ -33,7 +33,10 @@ async fn stream_renders_send_only_their_operations() {
     let rendered = &reply[4]["response"]["rendered"];
     let stream = find_stream(rendered).expect("a stream comprehension");
     // The reference is the stream's own (a counter), not its name, and stays for its life.
-    let reference = stream["stream"][0].as_str().expect("a string ref").to_owned();
+    let reference = stream["stream"][0]
+        .as_str()
+        .expect("a string ref")
+        .to_owned();
     assert_ne!(reference, "posts");
     let r = reference.as_str();
     assert_eq!(

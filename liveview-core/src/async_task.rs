@@ -85,7 +85,10 @@ impl AsyncValue {
     /// assert_eq!(count, 7);
     /// ```
     pub fn downcast<T: 'static>(self) -> Result<T, AsyncValue> {
-        self.0.downcast::<T>().map(|value| *value).map_err(AsyncValue)
+        self.0
+            .downcast::<T>()
+            .map(|value| *value)
+            .map_err(AsyncValue)
     }
 
     /// The value as a `&T`, if it is one.
@@ -274,9 +277,7 @@ impl<S> Drop for AsyncTasks<S> {
 }
 
 /// The `assign_async` writer of the result of a `Result<T, E>` task into `field`.
-pub(crate) fn assign_into<S: 'static, T, E>(
-    field: fn(&mut S) -> &mut AsyncResult<T>,
-) -> Apply<S>
+pub(crate) fn assign_into<S: 'static, T, E>(field: fn(&mut S) -> &mut AsyncResult<T>) -> Apply<S>
 where
     T: Send + 'static,
     E: fmt::Display + Send + 'static,
@@ -330,13 +331,17 @@ mod tests {
                 let _ = rx.await;
                 Ok::<u8, String>(1)
             },
-            Some(assign_into::<_, u8, String>(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
+            Some(assign_into::<_, u8, String>(
+                |s: &mut (AsyncResult<u8>, u8)| &mut s.0,
+            )),
             deliver(),
         );
         tasks.start(
             "a".into(),
             async { Ok::<u8, String>(2) },
-            Some(assign_into::<_, u8, String>(|s: &mut (AsyncResult<u8>, u8)| &mut s.0)),
+            Some(assign_into::<_, u8, String>(
+                |s: &mut (AsyncResult<u8>, u8)| &mut s.0,
+            )),
             deliver(),
         );
         let _ = tx.send(());

@@ -163,6 +163,8 @@ pub trait LiveComponent: Send + Sync + Sized + 'static {
 #[derive(Clone, Copy, Default)]
 pub struct ComponentScope<'a> {
     pub(crate) registry: Option<&'a RefCell<Registry>>,
+    /// Where nested views' containers come from (see [`Meta::live_render`]).
+    pub(crate) nested: Option<crate::nested::NestedScope<'a>>,
 }
 
 impl fmt::Debug for ComponentScope<'_> {
@@ -414,7 +416,8 @@ impl<'a> Meta<'a> {
             None => {
                 let cid = registry.next_cid;
                 registry.next_cid += 1;
-                let mut socket = ComponentSocket::<C>::new(cid, key.1.clone(), registry.link.clone());
+                let mut socket =
+                    ComponentSocket::<C>::new(cid, key.1.clone(), registry.link.clone());
                 component.mount(&mut socket);
                 registry.by_key.insert(key, cid);
                 let instance: Box<dyn ErasedComponent> = Box::new(Instance {
@@ -550,6 +553,7 @@ pub(crate) fn render_component(registry: &RefCell<Registry>, cid: Cid, meta: &Me
         myself: Some(cid),
         components: ComponentScope {
             registry: Some(registry),
+            nested: meta.components.nested,
         },
         ..*meta
     };

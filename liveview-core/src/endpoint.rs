@@ -276,6 +276,10 @@ impl Endpoint {
                 session: &session,
                 csrf: &csrf,
                 flash,
+                signer: &self.shared.signer,
+                max_age: self.shared.config.session_max_age.as_secs(),
+                children: &*self.router,
+                nested: false,
             })
             .await
             .map_err(|message| RenderError::View {
@@ -292,6 +296,7 @@ impl Endpoint {
             csrf: csrf.clone(),
             session: session.0,
             flash,
+            nested: None,
         };
         let token = self
             .shared

@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use crate::catch::{callback, catch_sync};
 use crate::component::{ComponentScope, Registry};
+use crate::nested::{container, NestedScope, NestedState, PendingChild};
 use crate::runtime::{join_view, Join, Joinable, Mailbox};
 use crate::socket::{Flash, Navigation, Socket};
+use crate::token::Signer;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
 /// What a dead render needs.
@@ -20,6 +22,20 @@ pub(crate) struct DeadRender<'a> {
     pub(crate) session: &'a Session,
     pub(crate) csrf: &'a str,
     pub(crate) flash: Flash,
+    /// Signs the tokens of nested views.
+    pub(crate) signer: &'a Signer,
+    /// Their tokens' lifetime, in seconds.
+    pub(crate) max_age: u64,
+    /// Where nested views are found.
+    pub(crate) children: &'a dyn ChildViews,
+    /// This is a nested view: `handle_params` does not run.
+    pub(crate) nested: bool,
+}
+
+/// The nested views a dead render can render (implemented by the router).
+pub(crate) trait ChildViews: Sync {
+    /// The nested view registered under `key`.
+    fn child(&self, key: &str) -> Option<&dyn ErasedView>;
 }
 
 /// A dead render's result.
@@ -76,36 +92,47 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             if let Some(location) = redirect_of(&socket) {
                 return Ok(Rendered::Redirect(location));
             }
-            callback(
-                self.view
-                    .handle_params(&mut socket, request.url, request.params),
-            )
-            .await?;
-            if let Some(location) = redirect_of(&socket) {
-                return Ok(Rendered::Redirect(location));
+            if !request.nested {
+                callback(
+                    self.view
+                        .handle_params(&mut socket, request.url, request.params),
+                )
+                .await?;
+                if let Some(location) = redirect_of(&socket) {
+                    return Ok(Rendered::Redirect(location));
+                }
             }
-            // Components get the same cids as in the join render, so their DOM ids (built from
-            // `myself`) match; their HTML is inlined.
-            let components = RefCell::new(Registry::detached());
-            let meta = Meta {
-                id: request.id,
-                connected: false,
-                flash: socket.flash(),
-                csrf_token: request.csrf,
-                uploads: socket.uploads(),
-                myself: None,
-                components: ComponentScope {
-                    registry: Some(&components),
-                },
-            };
-            let rendered = catch_sync(|| {
-                let rendered = self.view.render(socket.context(), &meta);
-                crate::component::flush(&components, &meta);
-                rendered
-            })?;
-            let registry = components.into_inner();
-            let mut html = String::with_capacity(4096);
-            rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
+            let (mut html, children) = render_dead(&*self.view, &socket, &request)?;
+            for child in children {
+                let view = request.children.child(child.view).ok_or_else(|| {
+                    format!(
+                        "nested view {} is not registered: add it with Router::live_child",
+                        child.view
+                    )
+                })?;
+                let outcome = view
+                    .dead_render(DeadRender {
+                        id: &child.id,
+                        url: request.url,
+                        params: &Params::default(),
+                        session: &child.session,
+                        csrf: request.csrf,
+                        flash: Flash::default(),
+                        signer: request.signer,
+                        max_age: request.max_age,
+                        children: request.children,
+                        nested: true,
+                    })
+                    .await
+                    .map_err(|message| format!("nested view {}: {message}", child.id))?;
+                // A nested view that redirects while mounting renders empty.
+                let inner = match outcome {
+                    Rendered::Page { html, .. } => html,
+                    Rendered::Redirect(_) => String::new(),
+                };
+                let filled = container(&child.id, &child.token, child.parent.as_deref(), &inner);
+                html = html.replacen(&child.marker, &filled, 1);
+            }
             Ok(Rendered::Page {
                 html,
                 title: socket.take_title(),
@@ -113,6 +140,47 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
             })
         })
     }
+}
+
+/// The synchronous part of a dead render: the view's HTML (components inlined), and the
+/// nested views it met (rendered into it afterwards).
+fn render_dead<V: LiveView>(
+    view: &V,
+    socket: &Socket<V>,
+    request: &DeadRender<'_>,
+) -> Result<(String, Vec<PendingChild>), String> {
+    // Components get the same cids as in the join render, so their DOM ids (built from
+    // `myself`) match; their HTML is inlined.
+    let components = RefCell::new(Registry::detached());
+    let nested = RefCell::new(NestedState::dead());
+    let meta = Meta {
+        id: request.id,
+        connected: false,
+        flash: socket.flash(),
+        csrf_token: request.csrf,
+        uploads: socket.uploads(),
+        myself: None,
+        components: ComponentScope {
+            registry: Some(&components),
+            nested: Some(NestedScope {
+                parent_id: request.id,
+                csrf: request.csrf,
+                signer: request.signer,
+                max_age: request.max_age,
+                state: &nested,
+            }),
+        },
+    };
+    let rendered = catch_sync(|| {
+        let rendered = view.render(socket.context(), &meta);
+        crate::component::flush(&components, &meta);
+        rendered
+    })?;
+    let registry = components.into_inner();
+    let mut html = String::with_capacity(4096);
+    rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
+    let children = nested.into_inner().take_pending();
+    Ok((html, children))
 }
 
 fn redirect_of<V: LiveView>(socket: &Socket<V>) -> Option<String> {

@@ -60,6 +60,7 @@ mod event;
 mod form;
 mod info;
 mod json;
+mod nested;
 pub mod protocol;
 mod router;
 mod runtime;
@@ -86,6 +87,7 @@ pub use liveview_upload::{
     self as upload, Stored, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadStorage,
     UploadedFile,
 };
+pub use nested::LiveRender;
 pub use router::Router;
 pub use runtime::{
     ChannelTransport, Connection, ConnectionError, Outbound, Transport, TransportClosed,

@@ -168,7 +168,10 @@ impl<V: LiveView> Socket<V> {
     /// ```
     pub fn send_update<C: LiveComponent>(&self, id: impl Into<String>, props: C::Props) {
         if let Some(infos) = &self.infos {
-            infos.try_send(Inbox::Component(ComponentMsg::update::<C>(id.into(), props)));
+            infos.try_send(Inbox::Component(ComponentMsg::update::<C>(
+                id.into(),
+                props,
+            )));
         }
     }
 

@@ -67,7 +67,11 @@ impl LiveComponent for Tile {
         }
     }
 
-    async fn handle_event(&self, socket: &mut ComponentSocket<Self>, event: TileEvent) -> ViewResult {
+    async fn handle_event(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        event: TileEvent,
+    ) -> ViewResult {
         assert!(socket.connected());
         match event {
             TileEvent::Click => socket.assign(|state| state.clicks += 1),
@@ -132,12 +136,20 @@ impl LiveView for Board {
         if socket.connected() {
             *SENDER.lock().unwrap() = Some(socket.sender());
         } else {
-            assert_eq!(socket.sender().try_send(Info::Label("x".into())), Err(SendError::Ended));
+            assert_eq!(
+                socket.sender().try_send(Info::Label("x".into())),
+                Err(SendError::Ended)
+            );
         }
         Ok(())
     }
 
-    async fn handle_params(&self, socket: &mut Socket<Self>, _: &liveview_core::Url, params: &Params) -> ViewResult {
+    async fn handle_params(
+        &self,
+        socket: &mut Socket<Self>,
+        _: &liveview_core::Url,
+        params: &Params,
+    ) -> ViewResult {
         let page = params.get("page").unwrap_or("1").to_owned();
         socket.assign(|state| state.page = page);
         Ok(())
@@ -261,7 +273,10 @@ async fn update_runs_only_on_changed_props_in_one_update_many_and_component_asyn
     // State a component set in its own event survives parent renders that did not change its
     // props (`update` does not run).
     let reply = client.push("event", click("click", Some(2))).await;
-    assert_eq!(reply[4]["response"]["diff"], json!({"c": {"2": {"2": "1"}}}));
+    assert_eq!(
+        reply[4]["response"]["diff"],
+        json!({"c": {"2": {"2": "1"}}})
+    );
     lines.push(reply[4]["response"]["diff"].to_string());
     let batches = BATCHES.load(Ordering::SeqCst);
     let reply = client.push("event", click("other", None)).await;
@@ -277,14 +292,20 @@ async fn update_runs_only_on_changed_props_in_one_update_many_and_component_asyn
     // A parent render that changes one component's props: one update_many call, with it alone.
     let batched = BATCHED.load(Ordering::SeqCst);
     let reply = client.push("event", click("relabel", None)).await;
-    assert_eq!(reply[4]["response"]["diff"], json!({"c": {"3": {"0": "C"}}}));
+    assert_eq!(
+        reply[4]["response"]["diff"],
+        json!({"c": {"3": {"0": "C"}}})
+    );
     lines.push(reply[4]["response"]["diff"].to_string());
     assert_eq!(BATCHES.load(Ordering::SeqCst), batches + 1);
     assert_eq!(BATCHED.load(Ordering::SeqCst), batched + 1);
 
     // A component's own async assign: loading at once, the value pushed later, cid alone.
     let reply = client.push("event", click("lookup", Some(1))).await;
-    assert_eq!(reply[4]["response"]["diff"], json!({"c": {"1": {"3": {"s": ["<i>…</i>"]}}}}));
+    assert_eq!(
+        reply[4]["response"]["diff"],
+        json!({"c": {"1": {"3": {"s": ["<i>…</i>"]}}}})
+    );
     lines.push(reply[4]["response"]["diff"].to_string());
     let push = client.recv().await;
     assert_eq!(push[3], json!("diff"));
@@ -301,13 +322,18 @@ async fn update_runs_only_on_changed_props_in_one_update_many_and_component_asyn
 }
 
 #[tokio::test]
-async fn send_update_from_handle_info_diffs_that_component_alone_and_component_requests_reach_the_view() {
+async fn send_update_from_handle_info_diffs_that_component_alone_and_component_requests_reach_the_view(
+) {
     let endpoint = Endpoint::builder(Router::new().live("/", Board))
         .random_secret_key()
         .build()
         .unwrap();
     let (mut client, _) = Client::join(endpoint).await;
-    let sender = SENDER.lock().unwrap().take().expect("the connected mount kept its sender");
+    let sender = SENDER
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the connected mount kept its sender");
 
     // An info from outside the view (its sender), handled by handle_info, which calls
     // send_update: the push carries component 2 (id "tile-1") alone.
@@ -356,4 +382,3 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
         Err(SendError::Ended)
     );
 }
-

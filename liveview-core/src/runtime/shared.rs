@@ -31,6 +31,9 @@ pub(crate) trait Routes: Send + Sync + 'static {
 
     /// Whether two route patterns are routed and belong to the same live session.
     fn same_session(&self, a: &str, b: &str) -> bool;
+
+    /// The nested view registered under `key` (its type name): the key, and the view.
+    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable)>;
 }
 
 /// A routed path.
@@ -61,4 +64,6 @@ pub(crate) struct Join {
     pub(crate) csrf: String,
     pub(crate) flash: Flash,
     pub(crate) out: Arc<dyn Transport>,
+    /// A nested view: mounted without `handle_params`, and it cannot patch the URL.
+    pub(crate) nested: bool,
 }

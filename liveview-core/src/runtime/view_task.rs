@@ -20,9 +20,10 @@ use crate::catch::{callback, catch, catch_sync};
 use crate::component::{flush, parent_info, ComponentScope, Registry};
 use crate::event::ClientEvent;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
-use crate::sender::{ComponentMailbox, Inbox};
+use crate::nested::{NestedScope, NestedState};
 use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
 use crate::protocol::ChannelRef;
+use crate::sender::{ComponentMailbox, Inbox};
 use crate::socket::{Navigation as Requested, Socket};
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
@@ -65,6 +66,8 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         last: None,
         upload_slots: HashMap::new(),
         components,
+        children: RefCell::default(),
+        nested: join.nested,
         infos: infos.clone(),
         _alive: Alive::new(crate::telemetry::VIEWS),
     };
@@ -121,6 +124,10 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     pub(super) components: RefCell<Registry>,
+    /// The tokens of the nested views it rendered.
+    children: RefCell<NestedState>,
+    /// It is a nested view itself (no `handle_params`, no patches).
+    nested: bool,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
@@ -250,6 +257,8 @@ impl<V: LiveView> ViewTask<V> {
         let msg_ref = msg_ref.as_deref();
         let mounted = callback(self.view.mount(&mut self.socket, params, session)).await;
         let with_params = match mounted {
+            // Only the routed view handles the URL.
+            Ok(()) if self.nested => Ok(()),
             Ok(()) => callback(self.view.handle_params(&mut self.socket, &self.url, params))
                 .await
                 .map_err(|message| format!("handle_params: {message}")),
@@ -313,6 +322,13 @@ impl<V: LiveView> ViewTask<V> {
             myself: None,
             components: ComponentScope {
                 registry: Some(&self.components),
+                nested: Some(NestedScope {
+                    parent_id: self.socket.id(),
+                    csrf: &self.csrf,
+                    signer: &self.shared.signer,
+                    max_age: self.shared.config.session_max_age.as_secs(),
+                    state: &self.children,
+                }),
             },
         }
     }
@@ -562,6 +578,11 @@ impl<V: LiveView> ViewTask<V> {
                     return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
                 }
             };
+            if self.nested {
+                return Err(Crash(format!(
+                    "push_patch to {to} from a nested view (only the routed view patches the URL)"
+                )));
+            }
             patches += 1;
             if patches > MAX_CHAINED_PATCHES {
                 return Err(Crash(format!(
