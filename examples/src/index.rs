@@ -69,6 +69,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/streams/components",
         "Streams in components: four streams of one name, each reset on its own",
     ),
+    (
+        "/nested",
+        "Nested views: two child counters and a clock, each a LiveView of its own",
+    ),
+    (
+        "/player/blue",
+        "Sticky view: a now-playing player that keeps playing across live navigation",
+    ),
 ];
 
 /// The index view.

@@ -22,11 +22,13 @@ pub mod health;
 pub mod hello;
 pub mod index;
 pub mod nav;
+pub mod nested;
 pub mod object_store;
 pub mod paginate;
 pub mod prints;
 pub mod rtcounter;
 pub mod search;
+pub mod sticky;
 pub mod table;
 pub mod upload;
 pub mod volume;
@@ -110,6 +112,11 @@ pub fn router_with(node: &Node) -> Router {
         .live("/async", async_dashboard::AsyncDashboard::default())
         .live("/async/tasks", async_dashboard::AsyncTasks)
         .live("/streams/components", component_streams::ComponentStreams)
+        .live("/nested", nested::NestedPage)
+        .live("/player/:album", sticky::AlbumPage)
+        .live_child(nested::ChildCounter)
+        .live_child(nested::Clock)
+        .live_child(sticky::NowPlaying)
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a

@@ -271,6 +271,18 @@ impl Session {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
     }
+
+    /// The session with `key` set to `value` (e.g. for a nested view's
+    /// [`LiveRender::session`](crate::LiveRender::session)).
+    ///
+    /// ```
+    /// let session = liveview_core::Session::default().with("label", "Left");
+    /// assert_eq!(session.get("label").and_then(|v| v.as_str()), Some("Left"));
+    /// ```
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.0.insert(key.into(), value.into());
+        self
+    }
 }
 
 /// The URL of the page, as the browser shows it.
