@@ -104,7 +104,9 @@ impl LiveView for ChildCounter {
     async fn handle_event(&self, socket: &mut Socket<Self>, event: CounterEvent) -> ViewResult {
         match event {
             CounterEvent::Inc => socket.assign(|state| state.count += 1),
-            CounterEvent::Crash => panic!("the {} counter crashed on purpose", socket.context().label),
+            CounterEvent::Crash => {
+                panic!("the {} counter crashed on purpose", socket.context().label)
+            }
         }
         Ok(())
     }

@@ -46,7 +46,11 @@ async fn reply_to(client: &mut Client, msg_ref: &str) -> Value {
         if frame[1] == json!(msg_ref) {
             return frame;
         }
-        assert_eq!(frame[1], Value::Null, "only pushes come before the reply: {frame}");
+        assert_eq!(
+            frame[1],
+            Value::Null,
+            "only pushes come before the reply: {frame}"
+        );
     }
 }
 
@@ -80,7 +84,10 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
         join_child(&mut parent.client, &csrf, "counter-left", &left_token).await;
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
     let left_rendered = reply[4]["response"]["rendered"].clone();
-    assert!(left_rendered.to_string().contains("Left"), "its session: {left_rendered}");
+    assert!(
+        left_rendered.to_string().contains("Left"),
+        "its session: {left_rendered}"
+    );
     let (right_ref, reply) =
         join_child(&mut parent.client, &csrf, "counter-right", &right_token).await;
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
@@ -89,27 +96,45 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
     // An event for the left child: its reply carries its diff; nothing else is sent.
     let msg_ref = parent
         .client
-        .push(Some(&left_ref), "lv:counter-left", "event", click("inc", json!({})))
+        .push(
+            Some(&left_ref),
+            "lv:counter-left",
+            "event",
+            click("inc", json!({})),
+        )
         .await;
     let reply = reply_to(&mut parent.client, &msg_ref).await;
     assert_eq!(reply[2], json!("lv:counter-left"));
     let left_diff = reply[4]["response"]["diff"].clone();
     assert_eq!(left_diff, json!({"1": "1"}), "the count slot alone");
     assert!(
-        parent.client.try_recv(Duration::from_millis(100)).await.is_none(),
+        parent
+            .client
+            .try_recv(Duration::from_millis(100))
+            .await
+            .is_none(),
         "the parent and the other child send nothing"
     );
 
     // A parent re-render: its diff leaves the children's containers alone.
     let response = parent.event(click("rerender", json!({}))).await;
     let diff = response["diff"].to_string();
-    assert!(!diff.contains("data-phx-session"), "containers unchanged: {diff}");
+    assert!(
+        !diff.contains("data-phx-session"),
+        "containers unchanged: {diff}"
+    );
 
     // The real client rebuilds the page the HTTP render showed, from the join payloads.
     let (_, dead) = support::get(address, "/nested").await;
-    let parent_html = oracle::merge_plain(&[rendered.clone()]).unwrap().remove(0);
-    let left_html = oracle::merge_plain(&[left_rendered.to_string()]).unwrap().remove(0);
-    let right_html = oracle::merge_plain(&[right_rendered.to_string()]).unwrap().remove(0);
+    let parent_html = oracle::merge_plain(std::slice::from_ref(&rendered))
+        .unwrap()
+        .remove(0);
+    let left_html = oracle::merge_plain(&[left_rendered.to_string()])
+        .unwrap()
+        .remove(0);
+    let right_html = oracle::merge_plain(&[right_rendered.to_string()])
+        .unwrap()
+        .remove(0);
     let fill = |html: &str, id: &str, inner: &str| {
         let at = html.find(&format!("<div id=\"{id}\"")).unwrap();
         let close = html[at..].find("></div>").unwrap() + at + 1;
@@ -126,16 +151,19 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
     let clock_at = |html: &str| html.find("<div id=\"clock\"").unwrap();
     assert_eq!(
         without_tokens(&composed[..clock_at(&composed)]).replace(&parent_id, "P"),
-        without_tokens(&dead_inner[..clock_at(&dead_inner)]).replace(
-            &attribute(&dead, "<div id=\""),
-            "P"
-        ),
+        without_tokens(&dead_inner[..clock_at(&dead_inner)])
+            .replace(&attribute(&dead, "<div id=\""), "P"),
     );
 
     // The left child crashes: phx_error on its topic only; the right child and the parent go on.
     let msg_ref = parent
         .client
-        .push(Some(&left_ref), "lv:counter-left", "event", click("crash", json!({})))
+        .push(
+            Some(&left_ref),
+            "lv:counter-left",
+            "event",
+            click("crash", json!({})),
+        )
         .await;
     let error = parent.client.recv().await;
     assert_eq!(
@@ -145,7 +173,12 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
     );
     let msg_ref = parent
         .client
-        .push(Some(&right_ref), "lv:counter-right", "event", click("inc", json!({})))
+        .push(
+            Some(&right_ref),
+            "lv:counter-right",
+            "event",
+            click("inc", json!({})),
+        )
         .await;
     let reply = reply_to(&mut parent.client, &msg_ref).await;
     assert_eq!(reply[4]["status"], json!("ok"));
@@ -159,7 +192,12 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
     parent.leave().await;
     let msg_ref = parent
         .client
-        .push(Some(&right_ref), "lv:counter-right", "event", click("inc", json!({})))
+        .push(
+            Some(&right_ref),
+            "lv:counter-right",
+            "event",
+            click("inc", json!({})),
+        )
         .await;
     let reply = reply_to(&mut parent.client, &msg_ref).await;
     assert_eq!(
@@ -201,18 +239,34 @@ async fn a_sticky_view_outlives_the_view_that_rendered_it() {
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
     let msg_ref = album
         .client
-        .push(Some(&player_ref), "lv:now-playing", "event", click("next", json!({})))
+        .push(
+            Some(&player_ref),
+            "lv:now-playing",
+            "event",
+            click("next", json!({})),
+        )
         .await;
     let reply = reply_to(&mut album.client, &msg_ref).await;
-    assert!(reply[4]["response"].to_string().contains("Giant Steps"), "{reply}");
+    assert!(
+        reply[4]["response"].to_string().contains("Giant Steps"),
+        "{reply}"
+    );
 
     // The album view goes (live navigation leaves it): the player stays, with its state.
     album.leave().await;
     let msg_ref = album
         .client
-        .push(Some(&player_ref), "lv:now-playing", "event", click("next", json!({})))
+        .push(
+            Some(&player_ref),
+            "lv:now-playing",
+            "event",
+            click("next", json!({})),
+        )
         .await;
     let reply = reply_to(&mut album.client, &msg_ref).await;
     assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
-    assert!(reply[4]["response"].to_string().contains("Blue in Green"), "{reply}");
+    assert!(
+        reply[4]["response"].to_string().contains("Blue in Green"),
+        "{reply}"
+    );
 }

@@ -21,17 +21,17 @@ use crate::component::{flush, parent_info, ComponentScope, Registry};
 use crate::event::ClientEvent;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
 use crate::nested::{NestedScope, NestedState};
-use crate::protocol::payload::{self, Navigation, NavigationKind, Turn};
+use crate::protocol::payload::{self, Turn};
 use crate::protocol::ChannelRef;
 use crate::sender::{ComponentMailbox, Inbox};
-use crate::socket::{Navigation as Requested, Socket};
+use crate::socket::Socket;
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
 /// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
 /// the view is considered looping and crashed.
-const MAX_CHAINED_PATCHES: usize = 20;
+pub(super) const MAX_CHAINED_PATCHES: usize = 20;
 
 /// Creates the view of a verified join, parked in its cell with its mount queued.
 pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
@@ -114,12 +114,12 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) socket: Socket<V>,
     topic: Arc<str>,
     join_ref: Arc<str>,
-    route: String,
-    url: Url,
+    pub(super) route: String,
+    pub(super) url: Url,
     csrf: String,
-    out: Arc<dyn Transport>,
+    pub(super) out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
-    last: Option<Rendered>,
+    pub(super) last: Option<Rendered>,
     /// The writers of the upload channels registered for this view's entries.
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
@@ -127,7 +127,7 @@ pub(super) struct ViewTask<V: LiveView> {
     /// The tokens of the nested views it rendered.
     children: RefCell<NestedState>,
     /// It is a nested view itself (no `handle_params`, no patches).
-    nested: bool,
+    pub(super) nested: bool,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
@@ -549,84 +549,6 @@ impl<V: LiveView> ViewTask<V> {
             .await
             .map_err(|message| Crash(format!("handle_info: {message}")))?;
         self.finish_turn(None, None).await
-    }
-
-    /// Applies navigation requested by the last callback. Patches run `handle_params` and
-    /// are pushed as `live_patch` (or collected into `join_patch` during a join); redirects
-    /// are returned (they end the view).
-    async fn navigate(
-        &mut self,
-        join_patch: &mut Option<String>,
-    ) -> Result<Option<Navigation>, Crash> {
-        let mut patches = 0;
-        while let Some(requested) = self.socket.take_navigation() {
-            let (to, replace) = match requested {
-                Requested::Patch { to, replace } => (to, replace),
-                Requested::LiveRedirect { to, replace } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::LiveRedirect;
-                    return Ok(Some(Navigation::new(
-                        kind,
-                        &to,
-                        Some(replace),
-                        flash.as_deref(),
-                    )));
-                }
-                Requested::Redirect { to } => {
-                    let flash = self.flash_token();
-                    let kind = NavigationKind::Redirect;
-                    return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
-                }
-            };
-            if self.nested {
-                return Err(Crash(format!(
-                    "push_patch to {to} from a nested view (only the routed view patches the URL)"
-                )));
-            }
-            patches += 1;
-            if patches > MAX_CHAINED_PATCHES {
-                return Err(Crash(format!(
-                    "more than {MAX_CHAINED_PATCHES} chained push_patch calls"
-                )));
-            }
-            let url = Url::parse(&to);
-            let Some(found) = self.shared.routes.find_route(url.path()) else {
-                return Err(Crash(format!("push_patch to an unrouted path {to}")));
-            };
-            if found.pattern != self.route {
-                // Another view: a patch becomes a live redirect.
-                self.socket
-                    .set_navigation(Requested::LiveRedirect { to, replace });
-                continue;
-            }
-            let mut params = found.params;
-            if let Some(query) = url.query() {
-                params
-                    .extend_query(query)
-                    .map_err(|error| Crash(format!("push_patch to {to}: {error}")))?;
-            }
-            let patch = Navigation::new(NavigationKind::LivePatch, &to, Some(replace), None);
-            if self.last.is_none() {
-                *join_patch = Some(patch.json().to_owned());
-            } else {
-                let frame = patch.push(self.channel());
-                send_text(&*self.out, frame).await;
-            }
-            self.url = url;
-            callback(
-                self.view
-                    .handle_params(&mut self.socket, &self.url, &params),
-            )
-            .await
-            .map_err(Crash)?;
-        }
-        Ok(None)
-    }
-
-    /// The flash, signed, for the client to carry across a navigation.
-    fn flash_token(&self) -> Option<String> {
-        let flash = self.socket.flash();
-        (!flash.is_empty()).then(|| self.shared.signer.sign_json(flash, 60))
     }
 
     /// After a callback: navigation, then render and diff; reply to `msg_ref` or push a diff.
