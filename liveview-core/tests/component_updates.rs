@@ -44,6 +44,7 @@ enum TileEvent {
     Flash,
     Patch,
     Lookup,
+    Poke,
 }
 
 impl LiveComponent for Tile {
@@ -77,6 +78,7 @@ impl LiveComponent for Tile {
             TileEvent::Click => socket.assign(|state| state.clicks += 1),
             TileEvent::Flash => socket.put_flash("info", "from a tile"),
             TileEvent::Patch => socket.push_patch("/?page=2", false),
+            TileEvent::Poke => socket.send_update::<Tile>("tile-2", "poked".to_owned()),
             TileEvent::Lookup => {
                 let id = socket.id().to_owned();
                 socket.assign_async("lookup", |s| &mut s.lookup, async move {
@@ -346,15 +348,23 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
     let push = client.recv().await;
     assert_eq!(push[4], json!({"c": {"2": {"0": "B2"}}}));
 
+    // send_update from another component: the push carries the target (cid 3) alone.
+    let reply = client.push("event", click("poke", Some(1))).await;
+    assert_eq!(reply[4]["response"], json!({}), "the poking component did not change");
+    let push = client.recv().await;
+    assert_eq!(push[4], json!({"c": {"3": {"0": "poked"}}}));
+
     // A component's put_flash reaches the view's flash; its push_patch runs handle_params.
     let reply = client.push("event", click("flash", Some(1))).await;
     let diff = reply[4]["response"]["diff"].to_string();
     assert!(diff.contains("from a tile"), "{diff}");
-    let reply = client.push("event", click("patch", Some(1))).await;
-    let frames = [reply.clone(), client.recv().await];
-    let text = format!("{frames:?}");
-    assert!(text.contains("live_patch"), "{text}");
-    assert!(text.contains("page 2") || text.contains("\"2\""), "{text}");
+    let patch = client.push("event", click("patch", Some(1))).await;
+    assert_eq!(patch[3], json!("live_patch"), "{patch}");
+    assert_eq!(patch[4], json!({"to": "/?page=2", "kind": "push"}));
+    let reply = client.recv().await;
+    assert_eq!(reply[3], json!("phx_reply"));
+    let diff = reply[4]["response"]["diff"].to_string();
+    assert!(diff.contains("\"2\""), "handle_params ran with page=2: {diff}");
 
     // A panicking async task: a failed result, and the view goes on.
     let reply = client.push("event", click("risky", None)).await;
