@@ -22,6 +22,52 @@ pub(crate) struct ViewLink {
 }
 
 /// A component's state and its handle on the view (LiveViewJS: `LiveComponentSocket`).
+///
+/// Besides its own state, a component can ask things of its view: navigation and flash
+/// (carried out by the view's turn, as Phoenix does for `push_patch`, `push_navigate`,
+/// `redirect` and `put_flash` in a component), `send_update` to another component, and async
+/// work of its own.
+///
+/// ```
+/// use liveview_core::{html, ComponentSocket, LiveComponent, Meta, Rendered, ViewResult};
+/// # #[derive(Default)] struct Badge;
+/// # impl LiveComponent for Badge { type State = u32; type Props = u32; type Event = ();
+/// #   fn update(&self, s: &mut ComponentSocket<Self>, n: u32) { s.assign(|c| *c = n); }
+/// #   fn render(&self, n: &u32, _: &Meta<'_>) -> Rendered { html! { b { (n) } } } }
+/// #[derive(Default)]
+/// struct Row;
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(rename_all = "kebab-case")]
+/// enum RowEvent { Open, Save, Leave, Count }
+///
+/// impl LiveComponent for Row {
+///     type State = ();
+///     type Props = u32;
+///     type Event = RowEvent;
+///
+///     fn update(&self, _: &mut ComponentSocket<Self>, _: u32) {}
+///
+///     async fn handle_event(&self, socket: &mut ComponentSocket<Self>, event: RowEvent) -> ViewResult {
+///         assert!(socket.connected());
+///         match event {
+///             RowEvent::Open => socket.push_patch(format!("/rows/{}", socket.id()), false),
+///             RowEvent::Save => {
+///                 socket.put_flash("info", "Saved");
+///                 socket.push_redirect("/rows", false);
+///             }
+///             RowEvent::Leave => socket.redirect("/logout"),
+///             RowEvent::Count => socket.send_update::<Badge>("badge", 1),
+///         }
+///         if socket.cancel_async("refresh") {
+///             // A refresh was running; it will not report.
+///         }
+///         socket.start_async("refresh", async { 42u32 });
+///         Ok(())
+///     }
+/// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { tr {} } }
+/// }
+/// ```
 pub struct ComponentSocket<C: LiveComponent> {
     pub(crate) cid: Cid,
     id: String,

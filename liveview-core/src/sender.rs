@@ -65,6 +65,11 @@ impl<V: LiveView> ComponentMailbox for InfoSender<Inbox<V>> {
 }
 
 /// Why a [`ViewSender`] did not deliver.
+///
+/// ```
+/// use liveview_core::SendError;
+/// assert_eq!(SendError::Ended.to_string(), "the view has ended: the message was dropped");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// The view ended (or never ran over a socket: the HTTP render); nothing was sent.

@@ -86,7 +86,8 @@ impl<V: LiveView> Socket<V> {
     /// ([`AsyncValue`](crate::AsyncValue)) or, if it panicked, the message (Phoenix:
     /// `start_async/3`). Starting again under the same `name` cancels the running task (its
     /// result never arrives). Tasks are cancelled when the view ends. Does nothing during the
-    /// HTTP render.
+    /// HTTP render. To fill a [`Stream`](crate::Stream) asynchronously (Phoenix:
+    /// `stream_async`), return the items from the task and insert them in `handle_async`.
     ///
     /// ```
     /// # use liveview_core::{html, AsyncValue, LiveView, Meta, Rendered, Socket, ViewResult};
@@ -133,11 +134,26 @@ impl<V: LiveView> Socket<V> {
 
     /// Cancels the task running under `name` (Phoenix: `cancel_async/3`); whether one was
     /// running. A cancelled `assign_async` field keeps its loading state.
+    ///
+    /// ```
+    /// # use liveview_core::{html, LiveView, Meta, Rendered, Socket, ViewResult};
+    /// # #[derive(Default)] struct Search;
+    /// # #[derive(serde::Deserialize)] enum Event { Stop }
+    /// # impl LiveView for Search { type State = (); type Event = Event; type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! {} }
+    /// async fn handle_event(&self, socket: &mut Socket<Self>, _: Event) -> ViewResult {
+    ///     if socket.cancel_async("search") {
+    ///         assert_eq!(socket.async_running(), 0);
+    ///     }
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
     pub fn cancel_async(&mut self, name: &str) -> bool {
         self.async_tasks.cancel(name)
     }
 
-    /// How many async tasks of this view are running.
+    /// How many async tasks of this view are running (see [`Socket::cancel_async`]).
     pub fn async_running(&self) -> usize {
         self.async_tasks.len()
     }

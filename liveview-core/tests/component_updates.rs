@@ -350,7 +350,11 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
 
     // send_update from another component: the push carries the target (cid 3) alone.
     let reply = client.push("event", click("poke", Some(1))).await;
-    assert_eq!(reply[4]["response"], json!({}), "the poking component did not change");
+    assert_eq!(
+        reply[4]["response"],
+        json!({}),
+        "the poking component did not change"
+    );
     let push = client.recv().await;
     assert_eq!(push[4], json!({"c": {"3": {"0": "poked"}}}));
 
@@ -364,7 +368,10 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
     let reply = client.recv().await;
     assert_eq!(reply[3], json!("phx_reply"));
     let diff = reply[4]["response"]["diff"].to_string();
-    assert!(diff.contains("\"2\""), "handle_params ran with page=2: {diff}");
+    assert!(
+        diff.contains("\"2\""),
+        "handle_params ran with page=2: {diff}"
+    );
 
     // A panicking async task: a failed result, and the view goes on.
     let reply = client.push("event", click("risky", None)).await;
