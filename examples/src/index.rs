@@ -74,7 +74,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Nested views: two child counters and a clock, each a LiveView of its own",
     ),
     (
-        "/player/blue",
+        "/player",
         "Sticky view: a now-playing player that keeps playing across live navigation",
     ),
 ];

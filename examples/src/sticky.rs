@@ -1,7 +1,8 @@
-//! `/player/:album`: a sticky "now playing" view (`LiveRender::sticky`). Both album pages
-//! render it with the same id; it is joined as a root view of its own, so live navigation
-//! between the pages (a `data-phx-link="redirect"` link mounts the other page's view) keeps
-//! it playing with its state: the track and the elapsed time go on.
+//! `/player` and `/queue`: a sticky "now playing" view (`LiveRender::sticky`). Both pages (two
+//! views) render it with the same id through a shared layout function; it is joined as a root
+//! view of its own, so live navigation between the pages (a `data-phx-link="redirect"` link
+//! mounts the other page's view) keeps it playing with its state: the track and the elapsed
+//! time go on.
 
 use std::time::Duration;
 
@@ -10,18 +11,10 @@ use liveview_core::{
 };
 use serde::Deserialize;
 
-const ALBUMS: &[(&str, &str, &[&str])] = &[
-    (
-        "blue",
-        "Kind of Blue",
-        &["So What", "Freddie Freeloader", "Blue in Green"],
-    ),
-    (
-        "giant",
-        "Giant Steps",
-        &["Giant Steps", "Cousin Mary", "Countdown"],
-    ),
-];
+const ALBUM: (&str, &[&str]) = (
+    "Kind of Blue",
+    &["So What", "Freddie Freeloader", "Blue in Green", "All Blues", "Flamenco Sketches"],
+);
 
 const PLAYLIST: &[&str] = &[
     "So What",
@@ -31,53 +24,74 @@ const PLAYLIST: &[&str] = &[
     "Countdown",
 ];
 
-/// An album page; it renders the sticky player.
+/// What both pages share around their content (Phoenix's app layout): the navigation and the
+/// sticky player, rendered with the same id on every page so it survives live navigation.
+fn player_layout(meta: &Meta<'_>, content: Rendered) -> Rendered {
+    html! {
+        nav.player-nav {
+            a #to-album href="/player" data-phx-link="redirect" data-phx-link-state="push" { "Album" }
+            " · "
+            a #to-queue href="/queue" data-phx-link="redirect" data-phx-link-state="push" { "Queue" }
+            " · "
+            a href="/" { "All examples" }
+        }
+        (content)
+        (meta.live_render::<NowPlaying>(LiveRender::new("now-playing").sticky(true)))
+    }
+}
+
+/// `/player`: an album page; it renders the sticky player.
 #[derive(Debug, Default)]
 pub struct AlbumPage;
 
-/// The album shown.
-#[derive(Debug, Default)]
-pub struct AlbumState {
-    album: usize,
-}
-
 impl LiveView for AlbumPage {
-    type State = AlbumState;
+    type State = ();
     type Event = ();
     type Info = ();
 
-    async fn handle_params(
-        &self,
-        socket: &mut Socket<Self>,
-        _: &liveview_core::Url,
-        params: &Params,
-    ) -> ViewResult {
-        let album = ALBUMS
-            .iter()
-            .position(|(slug, _, _)| Some(*slug) == params.get("album"))
-            .unwrap_or(0);
-        socket.page_title(ALBUMS[album].1);
-        socket.assign(|state| state.album = album);
+    async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
+        socket.page_title(ALBUM.0);
         Ok(())
     }
 
-    fn render(&self, state: &AlbumState, meta: &Meta<'_>) -> Rendered {
-        let (_, title, tracks) = ALBUMS[state.album];
-        let (other_slug, other_title, _) = ALBUMS[(state.album + 1) % ALBUMS.len()];
-        html! {
-            h1 #album-title { (title) }
-            ol.tracks {
-                @for track in tracks.iter() { li { (*track) } }
-            }
-            p {
-                a #other-album href=(format!("/player/{other_slug}")) data-phx-link="redirect" data-phx-link-state="push" {
-                    "Go to " (other_title)
+    fn render(&self, _state: &(), meta: &Meta<'_>) -> Rendered {
+        let (title, tracks) = ALBUM;
+        player_layout(
+            meta,
+            html! {
+                h1 #page-title { (title) }
+                ol.tracks {
+                    @for track in tracks.iter() { li { (*track) } }
                 }
-                " · "
-                a href="/" { "All examples" }
-            }
-            (meta.live_render::<NowPlaying>(LiveRender::new("now-playing").sticky(true)))
-        }
+            },
+        )
+    }
+}
+
+/// `/queue`: the play queue, another view; it renders the same sticky player.
+#[derive(Debug, Default)]
+pub struct QueuePage;
+
+impl LiveView for QueuePage {
+    type State = ();
+    type Event = ();
+    type Info = ();
+
+    async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
+        socket.page_title("Queue");
+        Ok(())
+    }
+
+    fn render(&self, _state: &(), meta: &Meta<'_>) -> Rendered {
+        player_layout(
+            meta,
+            html! {
+                h1 #page-title { "Queue" }
+                ol.queue {
+                    @for track in PLAYLIST.iter() { li { (*track) } }
+                }
+            },
+        )
     }
 }
 

@@ -1,4 +1,4 @@
-//! Nested and sticky LiveViews over the protocol (`/nested`, `/player/:album`): the parent's
+//! Nested and sticky LiveViews over the protocol (`/nested`, `/player`): the parent's
 //! render holds the children's containers; each child joins on its own topic with its
 //! parent's id and runs alone (its events, diffs and crash are its own); a parent re-render
 //! does not touch the containers; a child cannot join without its parent, and ends with it;
@@ -228,7 +228,7 @@ async fn a_child_cannot_join_without_its_parent_and_tokens_are_bound() {
 #[tokio::test]
 async fn a_sticky_view_outlives_the_view_that_rendered_it() {
     let address = start().await;
-    let mut album = Joined::open(address, "/player/blue").await;
+    let mut album = Joined::open(address, "/player").await;
     let html = album.page.html.clone();
     assert!(html.contains("data-phx-sticky"), "{html}");
     assert!(html.contains("Now playing"), "rendered inline over HTTP");

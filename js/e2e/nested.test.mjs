@@ -64,7 +64,7 @@ test("nested: children update independently, survive parent renders, crash alone
 });
 
 test("sticky: the now-playing view keeps its state across two live navigations", async () => {
-  const { page, problems } = await openLiveView(browser, "/player/blue");
+  const { page, problems } = await openLiveView(browser, "/player");
   await page.waitForSelector("#now-playing.phx-connected");
   assert.equal(await page.locator("#now-playing").getAttribute("data-phx-parent-id"), null);
   await page.locator("#next-track").click();
@@ -72,21 +72,22 @@ test("sticky: the now-playing view keeps its state across two live navigations",
   await page.locator("#next-track").click();
   await textIs(page, "#track", "Blue in Green");
   await page.waitForFunction(() => Number(document.querySelector("#elapsed")?.textContent) >= 1);
+  const mainId = await page.locator("[data-phx-main]").getAttribute("id");
   await page.evaluate(() => {
     window.__player = document.querySelector("#now-playing");
   });
 
-  // Live navigation to the other album, then back.
-  await page.locator("#other-album").click();
-  await page.waitForURL(/\/player\/giant$/);
-  await textIs(page, "#album-title", "Giant Steps");
+  // Live navigation to the queue (another view), then back to the album.
+  await page.locator("#to-queue").click();
+  await page.waitForURL(/\/queue$/);
+  await textIs(page, "#page-title", "Queue");
   assert.equal(await text(page, "#track"), "Blue in Green", "still the same track");
   const elapsed = Number(await text(page, "#elapsed"));
   assert.ok(elapsed >= 1, "the elapsed time did not restart");
 
-  await page.locator("#other-album").click();
-  await page.waitForURL(/\/player\/blue$/);
-  await textIs(page, "#album-title", "Kind of Blue");
+  await page.locator("#to-album").click();
+  await page.waitForURL(/\/player$/);
+  await textIs(page, "#page-title", "Kind of Blue");
   assert.equal(await text(page, "#track"), "Blue in Green");
   // Still playing: it keeps ticking where it was.
   await page.waitForFunction((e) => Number(document.querySelector("#elapsed")?.textContent) > e, elapsed);
@@ -94,6 +95,7 @@ test("sticky: the now-playing view keeps its state across two live navigations",
     await page.evaluate(() => document.querySelector("#now-playing") === window.__player),
     "the same element: the player was never torn down",
   );
+  assert.equal(await page.locator("[data-phx-main]").getAttribute("id"), mainId, "live navigation");
   await page.locator("#next-track").click();
   await textIs(page, "#track", "Naima");
 
