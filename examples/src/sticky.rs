@@ -13,7 +13,13 @@ use serde::Deserialize;
 
 const ALBUM: (&str, &[&str]) = (
     "Kind of Blue",
-    &["So What", "Freddie Freeloader", "Blue in Green", "All Blues", "Flamenco Sketches"],
+    &[
+        "So What",
+        "Freddie Freeloader",
+        "Blue in Green",
+        "All Blues",
+        "Flamenco Sketches",
+    ],
 );
 
 const PLAYLIST: &[&str] = &[

@@ -24,8 +24,8 @@ use tokio::sync::mpsc;
 /// Counts `update_many` calls and the instances they carried.
 static BATCHES: AtomicUsize = AtomicUsize::new(0);
 static BATCHED: AtomicUsize = AtomicUsize::new(0);
-/// The last connected board's sender (one test uses it).
-static SENDER: Mutex<Option<ViewSender<Board>>> = Mutex::new(None);
+/// The connected boards' senders, by view id.
+static SENDERS: Mutex<Vec<(String, ViewSender<Board>)>> = Mutex::new(Vec::new());
 
 #[derive(Default)]
 struct Tile;
@@ -136,7 +136,8 @@ impl LiveView for Board {
     async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
         socket.assign(|state| state.labels = vec!["a".into(), "b".into(), "c".into()]);
         if socket.connected() {
-            *SENDER.lock().unwrap() = Some(socket.sender());
+            let entry = (socket.id().to_owned(), socket.sender());
+            SENDERS.lock().unwrap().push(entry);
         } else {
             assert_eq!(
                 socket.sender().try_send(Info::Label("x".into())),
@@ -330,12 +331,16 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
         .random_secret_key()
         .build()
         .unwrap();
-    let (mut client, _) = Client::join(endpoint).await;
-    let sender = SENDER
+    let (mut client, reply) = Client::join(endpoint).await;
+    let id = client.topic.strip_prefix("lv:").unwrap().to_owned();
+    let sender = SENDERS
         .lock()
         .unwrap()
-        .take()
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map(|(_, sender)| sender.clone())
         .expect("the connected mount kept its sender");
+    let mut lines = vec![reply[4]["response"]["rendered"].to_string()];
 
     // An info from outside the view (its sender), handled by handle_info, which calls
     // send_update: the push carries component 2 (id "tile-1") alone.
@@ -343,10 +348,12 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
     let push = client.recv().await;
     assert_eq!(push[3], json!("diff"));
     assert_eq!(push[4], json!({"c": {"2": {"0": "B!"}}}));
+    lines.push(push[4].to_string());
     // From a task, waiting for room.
     sender.send(Info::Label("B2".into())).await.unwrap();
     let push = client.recv().await;
     assert_eq!(push[4], json!({"c": {"2": {"0": "B2"}}}));
+    lines.push(push[4].to_string());
 
     // send_update from another component: the push carries the target (cid 3) alone.
     let reply = client.push("event", click("poke", Some(1))).await;
@@ -357,6 +364,16 @@ async fn send_update_from_handle_info_diffs_that_component_alone_and_component_r
     );
     let push = client.recv().await;
     assert_eq!(push[4], json!({"c": {"3": {"0": "poked"}}}));
+    lines.push(push[4].to_string());
+    // The real client merges the component-only diffs into the page.
+    let html = oracle::merge_plain(&lines).unwrap_or_else(|error| panic!("{error}"));
+    let last = html.last().unwrap();
+    assert!(
+        last.contains("<span>a</span>")
+            && last.contains("<span>B2</span>")
+            && last.contains("<span>poked</span>"),
+        "{last}"
+    );
 
     // A component's put_flash reaches the view's flash; its push_patch runs handle_params.
     let reply = client.push("event", click("flash", Some(1))).await;
