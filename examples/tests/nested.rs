@@ -270,3 +270,87 @@ async fn a_sticky_view_outlives_the_view_that_rendered_it() {
         "{reply}"
     );
 }
+
+/// A parent that crashes on demand, with a clock child.
+#[derive(Default)]
+struct Fragile;
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum FragileEvent {
+    Crash,
+}
+
+impl liveview_core::LiveView for Fragile {
+    type State = ();
+    type Event = FragileEvent;
+    type Info = ();
+
+    async fn handle_event(
+        &self,
+        _: &mut liveview_core::Socket<Self>,
+        event: FragileEvent,
+    ) -> liveview_core::ViewResult {
+        let FragileEvent::Crash = event;
+        Err(liveview_core::ViewError::msg(
+            "the parent crashed on purpose",
+        ))
+    }
+
+    fn render(&self, _: &(), meta: &liveview_core::Meta<'_>) -> liveview_core::Rendered {
+        liveview_core::html! {
+            p { "parent" }
+            (meta.live_render::<examples::nested::Clock>(liveview_core::LiveRender::new("clock")))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_crashing_parent_ends_its_children() {
+    let router = liveview_core::Router::new()
+        .live("/", Fragile)
+        .live_child(examples::nested::Clock);
+    let address = support::start_router(router).await;
+    let mut parent = Joined::open(address, "/").await;
+    let csrf = parent.page.csrf.clone();
+    let token = token_of(&parent.page.html, "clock");
+    let (clock_ref, reply) = join_child(&mut parent.client, &csrf, "clock", &token).await;
+    assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
+    // The clock ticks (a push on its topic) while its parent lives.
+    let tick = parent.client.recv().await;
+    assert_eq!(tick[2], json!("lv:clock"), "{tick}");
+    assert_eq!(tick[3], json!("diff"));
+
+    parent.push("event", click("crash", json!({}))).await;
+    let error = loop {
+        let frame = parent.client.recv().await;
+        if frame[2] == json!(parent.topic) {
+            break frame;
+        }
+    };
+    assert_eq!(error[3], json!("phx_error"), "{error}");
+    // The child ended with it: no more ticks, and its topic is gone.
+    let msg_ref = parent
+        .client
+        .push(
+            Some(&clock_ref),
+            "lv:clock",
+            "event",
+            click("noop", json!({})),
+        )
+        .await;
+    let reply = reply_to(&mut parent.client, &msg_ref).await;
+    assert_eq!(
+        reply[4],
+        json!({"status": "error", "response": {"reason": "unmatched topic"}}),
+        "the clock ended with its parent"
+    );
+    assert!(
+        parent
+            .client
+            .try_recv(Duration::from_millis(1_500))
+            .await
+            .is_none(),
+        "no tick after the parent ended"
+    );
+}

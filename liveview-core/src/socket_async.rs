@@ -28,7 +28,8 @@ impl<V: LiveView> Socket<V> {
     /// the connected mount starts it), as in Phoenix.
     ///
     /// The task's result comes back through the view's info queue; a task waits while that
-    /// queue is full.
+    /// queue is full. A view runs at most one task per name, so the names (a fixed set of the
+    /// view's own, not client input) bound how many run at once.
     ///
     /// ```
     /// use liveview_core::{html, AsyncResult, LiveView, Meta, Params, Rendered, Session, Socket, ViewResult};
