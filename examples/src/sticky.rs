@@ -78,10 +78,24 @@ impl LiveView for AlbumPage {
 #[derive(Debug, Default)]
 pub struct QueuePage;
 
+/// The queue page's events.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueEvent {
+    /// Back to the album, by a server-side `push_redirect`.
+    BackToAlbum,
+}
+
 impl LiveView for QueuePage {
     type State = ();
-    type Event = ();
+    type Event = QueueEvent;
     type Info = ();
+
+    async fn handle_event(&self, socket: &mut Socket<Self>, event: QueueEvent) -> ViewResult {
+        let QueueEvent::BackToAlbum = event;
+        socket.push_redirect("/player", false);
+        Ok(())
+    }
 
     async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
         socket.page_title("Queue");
@@ -96,6 +110,7 @@ impl LiveView for QueuePage {
                 ol.queue {
                     @for track in PLAYLIST.iter() { li { (*track) } }
                 }
+                button #back-to-album phx-click="back-to-album" { "Back to the album (push_redirect)" }
             },
         )
     }

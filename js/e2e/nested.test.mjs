@@ -77,7 +77,8 @@ test("sticky: the now-playing view keeps its state across two live navigations",
     window.__player = document.querySelector("#now-playing");
   });
 
-  // Live navigation to the queue (another view), then back to the album.
+  // Live navigation to the queue (another view) by a link, then back to the album by the
+  // queue's push_redirect.
   await page.locator("#to-queue").click();
   await page.waitForURL(/\/queue$/);
   await textIs(page, "#page-title", "Queue");
@@ -85,7 +86,8 @@ test("sticky: the now-playing view keeps its state across two live navigations",
   const elapsed = Number(await text(page, "#elapsed"));
   assert.ok(elapsed >= 1, "the elapsed time did not restart");
 
-  await page.locator("#to-album").click();
+  // Back by a server-side push_redirect.
+  await page.locator("#back-to-album").click();
   await page.waitForURL(/\/player$/);
   await textIs(page, "#page-title", "Kind of Blue");
   assert.equal(await text(page, "#track"), "Blue in Green");
