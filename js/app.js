@@ -10,7 +10,12 @@ const meta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = meta ? meta.getAttribute("content") : null;
 
 const liveSocket = new LiveSocket("/live", Socket, {
-  params: { _csrf_token: csrfToken },
+  // Connect params: the views see them in `Socket::connect_params` (the account page shows
+  // the time zone).
+  params: {
+    _csrf_token: csrfToken,
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  },
   hooks: { ...hooks, ...(window.LiveViewHooks || {}) },
   uploaders: { ...uploaders, ...(window.LiveViewUploaders || {}) },
 });

@@ -18,9 +18,14 @@ pub struct Autocomplete {
 
 impl Default for Autocomplete {
     fn default() -> Self {
-        Self {
-            delay: Duration::from_millis(300),
-        }
+        Self::new(Duration::from_millis(300))
+    }
+}
+
+impl Autocomplete {
+    /// Searches take `delay` (a slow backend, so the loading state shows).
+    pub fn new(delay: Duration) -> Self {
+        Self { delay }
     }
 }
 

@@ -62,6 +62,18 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
     (
+        "/account",
+        "Users: log in (phx-trigger-action, a signed cookie), an on_mount guard, a second live session",
+    ),
+    (
+        "/items",
+        "Items: one view for three routes (live_action), patches without a remount",
+    ),
+    (
+        "/about",
+        "About: a plain page beside the live ones (render_to_string)",
+    ),
+    (
         "/async",
         "Async dashboard: panels loading at their own pace (assign_async, start_async), retry",
     ),

@@ -9,6 +9,7 @@
 //! one; [`app_with`] takes the node the binary built.
 
 pub mod async_dashboard;
+pub mod auth;
 pub mod autocomplete;
 pub mod cards;
 pub mod chat;
@@ -21,6 +22,7 @@ pub mod feed;
 pub mod health;
 pub mod hello;
 pub mod index;
+pub mod items;
 pub mod nav;
 pub mod nested;
 pub mod object_store;
@@ -32,6 +34,7 @@ pub mod sticky;
 pub mod table;
 pub mod upload;
 pub mod volume;
+pub mod web;
 
 use std::fmt;
 use std::sync::Arc;
@@ -76,7 +79,7 @@ pub fn router() -> Router {
 
 /// The router of every example on `node`.
 pub fn router_with(node: &Node) -> Router {
-    Router::new()
+    let router = Router::new()
         .live("/", index::Index)
         .live("/healthz", health::Health::new(node.pubsub.clone()))
         .live("/counter", counter::Counter)
@@ -117,7 +120,8 @@ pub fn router_with(node: &Node) -> Router {
         .live("/queue", sticky::QueuePage)
         .live_child(nested::ChildCounter)
         .live_child(nested::Clock)
-        .live_child(sticky::NowPlaying)
+        .live_child(sticky::NowPlaying);
+    items::routes(auth::live_routes(router, auth::Users::demo()))
 }
 
 /// The endpoint of every example, signing with `secret` (or a random development key), on a

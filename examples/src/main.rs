@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use examples::Node;
 use liveview_core::pubsub::{LocalPubSub, PubSub, RedisPubSub};
-use liveview_hyper::LiveService;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -73,7 +72,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
     println!("listening on http://{address}");
-    liveview_hyper::serve(listener, LiveService::new(endpoint).assets_dir(assets)).await?;
+    // axum serves the login routes; the live service is its fallback.
+    let (app, live) = examples::web::app(endpoint, assets);
+    examples::web::serve(listener, app, live, liveview_hyper::shutdown_signal()).await?;
     // The sockets are closed: tell the other nodes this node's users left, rather than
     // letting them wait for the presence TTL.
     node.presence.shutdown().await;

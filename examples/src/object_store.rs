@@ -301,25 +301,37 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Sends one raw HTTP/1.1 request to the store (`method` on `url`, with `body`) and returns
+/// the status code: what the browser's uploader does, for tests and tools.
+pub async fn send(url: &str, method: &str, body: &[u8]) -> io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let invalid =
+        |what: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {url}"));
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("not an http URL"))?;
+    let (host, path) = rest.split_once('/').ok_or_else(|| invalid("no path"))?;
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let head = format!(
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    response
+        .get(9..12)
+        .and_then(|code| std::str::from_utf8(code).ok()?.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an HTTP response"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A raw HTTP/1.1 request; returns the status code.
     async fn request(url: &str, method: &str, body: &[u8]) -> u16 {
-        let rest = url.strip_prefix("http://").unwrap();
-        let (host, path) = rest.split_once('/').unwrap();
-        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-        let head = format!(
-            "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await.unwrap();
-        stream.write_all(body).await.unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.unwrap();
-        String::from_utf8_lossy(&response[9..12]).parse().unwrap()
+        send(url, method, body).await.unwrap()
     }
 
     #[tokio::test]

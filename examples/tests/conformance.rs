@@ -8,6 +8,7 @@ mod oracle;
 mod support;
 
 use examples::{counter, table};
+use liveview_core::diff::client::ClientTree;
 use liveview_core::{Flash, LiveView, Meta, Uploads};
 use serde_json::{json, Value};
 use support::{page, start, Client};
@@ -45,8 +46,33 @@ async fn wire_lines(path: &str, events: &[(&str, Value)]) -> Vec<String> {
 }
 
 fn merged(lines: &[String]) -> Vec<String> {
-    oracle::merge_plain(lines)
-        .unwrap_or_else(|error| panic!("the client refused the payloads: {error}"))
+    let html = oracle::merge_plain(lines)
+        .unwrap_or_else(|error| panic!("the client refused the payloads: {error}"));
+    // The test toolkit's own merge (`ClientTree`) holds what the real client holds.
+    let mut tree = None;
+    for (index, line) in lines.iter().enumerate() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("wire JSON");
+        let value = value.get("rendered").cloned().unwrap_or(value);
+        let value = value.get("diff").cloned().unwrap_or(value);
+        if index == 0 {
+            tree = Some(ClientTree::join(value).expect("ClientTree joins").0);
+        } else {
+            tree.as_mut()
+                .unwrap()
+                .apply(value)
+                .expect("ClientTree merges");
+        }
+        let ours = tree
+            .as_mut()
+            .unwrap()
+            .plain_html()
+            .expect("ClientTree renders");
+        assert_eq!(
+            ours, html[index],
+            "ClientTree differs from the real client at line {index}"
+        );
+    }
+    html
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ mod support;
 use serde_json::{json, Value};
 use support::upload::{client_entry, preflight, upload_ref};
 use support::{assert_server_works, start, Joined};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn progress(joined: &mut Joined, upload: &str, progress: Value) -> Value {
     let msg_ref = joined
@@ -22,18 +21,9 @@ async fn progress(joined: &mut Joined, upload: &str, progress: Value) -> Value {
 
 /// `PUT`s `body` to `url` as the browser's uploader does; returns the status code.
 async fn put(url: &str, body: &[u8]) -> u16 {
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let head = format!(
-        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    String::from_utf8_lossy(&response[9..12]).parse().unwrap()
+    examples::object_store::send(url, "PUT", body)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -530,6 +530,9 @@ impl LiveView for Napper {
 
 #[tokio::test]
 async fn queued_message_bytes_per_socket_are_bounded() {
+    // 10 MB of payloads in flight: not while another test measures memory, and its timing
+    // (the view naps while the messages arrive) holds only without that test's CPU load.
+    let _memory = MEMORY.lock().await;
     let router = Router::new()
         .live("/", Napper)
         .live("/counter", examples::counter::Counter);

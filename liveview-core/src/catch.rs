@@ -28,6 +28,35 @@ pub(crate) async fn callback(future: impl Future<Output = ViewResult>) -> Result
         .and_then(|result| result.map_err(|error| error.to_string()))
 }
 
+/// A failed callback: its message, and the page status it asked for
+/// ([`ViewError::not_found`](crate::ViewError::not_found)), if any.
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) status: Option<u16>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            status: None,
+        }
+    }
+}
+
+/// Like [`callback`], keeping the error's page status.
+pub(crate) async fn callback_status(
+    future: impl Future<Output = ViewResult>,
+) -> Result<(), Failure> {
+    match catch(future).await? {
+        Ok(()) => Ok(()),
+        Err(error) => Err(Failure {
+            message: error.to_string(),
+            status: error.status(),
+        }),
+    }
+}
+
 /// Runs a synchronous callback (a render), turning a panic into an error message.
 pub(crate) fn catch_sync<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(panic_message)

@@ -3,13 +3,15 @@
 use std::fmt;
 use std::sync::Arc;
 
-use liveview_diff::escape;
 use liveview_pubsub::{LocalPubSub, PubSub};
 use liveview_upload::{TempFileStorage, UploadStorage};
 use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::erased::{DeadRender, Rendered};
+use crate::layout::{
+    default_error_page, default_layout, live_title, ErrorPage, ErrorRenderer, Layout, PageParts,
+};
 use crate::router::Router;
 use crate::runtime::{ChannelTransport, Connection, Outbound, Shared, Transport};
 use crate::socket::Flash;
@@ -39,20 +41,7 @@ pub struct Endpoint {
     shared: Arc<Shared>,
     router: Arc<Router>,
     layout: Layout,
-}
-
-/// Renders the whole HTML page around a view's container.
-pub type Layout = Arc<dyn Fn(&PageParts<'_>) -> String + Send + Sync>;
-
-/// The pieces a [`Layout`] puts together.
-#[derive(Debug)]
-pub struct PageParts<'a> {
-    /// The `<title>` element, from the view's `page_title` (already escaped).
-    pub title: &'a str,
-    /// The CSRF token: put it in `<meta name="csrf-token" content="…">` for the client script.
-    pub csrf_token: &'a str,
-    /// The view's container element with its rendered HTML.
-    pub container: &'a str,
+    error_page: ErrorRenderer,
 }
 
 /// Builds an [`Endpoint`].
@@ -63,6 +52,7 @@ pub struct EndpointBuilder {
     pubsub: Option<Arc<dyn PubSub>>,
     upload_storage: Option<Arc<dyn UploadStorage>>,
     layout: Option<Layout>,
+    error_page: Option<ErrorRenderer>,
 }
 
 /// Why an endpoint could not be built.
@@ -139,6 +129,52 @@ impl EndpointBuilder {
         self
     }
 
+    /// Replaces the error page renderer (default: [`default_error_page`]): the body of `404`
+    /// (no route, or [`ViewError::not_found`](crate::ViewError::not_found) from mount), `403`
+    /// ([`ViewError::forbidden`](crate::ViewError::forbidden)) and `500` (a failed view) pages.
+    ///
+    /// ```
+    /// use liveview_core::{Endpoint, Router};
+    /// let endpoint = Endpoint::builder(Router::new())
+    ///     .random_secret_key()
+    ///     .error_page(|page| format!("<h1>Oops: {}</h1>", page.status))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(endpoint.error_page(404, None), "<h1>Oops: 404</h1>");
+    /// ```
+    ///
+    /// A view's mount answering "not found" renders it as [`Page::Error`]:
+    ///
+    /// ```
+    /// use liveview_core::{html, Endpoint, LiveView, Meta, Page, Params, Rendered, Router};
+    /// use liveview_core::{Session, Socket, ViewError, ViewResult};
+    /// #[derive(Default)]
+    /// struct Item;
+    /// impl LiveView for Item {
+    ///     type State = (); type Event = (); type Info = ();
+    ///     async fn mount(&self, _: &mut Socket<Self>, params: &Params, _: &Session) -> ViewResult {
+    ///         Err(ViewError::not_found(format!("no item {}", params.get("id").unwrap_or(""))))
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! {} }
+    /// }
+    /// let endpoint = Endpoint::builder(Router::new().live("/items/:id", Item))
+    ///     .random_secret_key()
+    ///     .error_page(|page| format!("{} {}", page.status, page.message.unwrap_or("")))
+    ///     .build()
+    ///     .unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let page = endpoint.render_page("/items/7", Default::default()).await.unwrap();
+    /// assert_eq!(page, Page::Error { status: 404, html: "404 no item 7".into() });
+    /// # });
+    /// ```
+    pub fn error_page(
+        mut self,
+        renderer: impl Fn(&ErrorPage<'_>) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.error_page = Some(Arc::new(renderer));
+        self
+    }
+
     /// Builds the endpoint; fails without a secret key.
     pub fn build(self) -> Result<Arc<Endpoint>, BuildError> {
         let signer = self.secret.ok_or(BuildError::MissingSecret)??;
@@ -156,6 +192,9 @@ impl EndpointBuilder {
             shared: Arc::new(shared),
             router,
             layout: self.layout.unwrap_or_else(|| Arc::new(default_layout)),
+            error_page: self
+                .error_page
+                .unwrap_or_else(|| Arc::new(default_error_page)),
         }))
     }
 }
@@ -181,6 +220,16 @@ pub enum Page {
     /// The request cannot be served as sent (e.g. its query string nests deeper than
     /// [`MAX_FORM_DEPTH`](crate::MAX_FORM_DEPTH)): answer `400` with this message.
     BadRequest(String),
+    /// The view (or an `on_mount` hook) answered an error status from mount
+    /// ([`ViewError::not_found`](crate::ViewError::not_found): 404,
+    /// [`ViewError::forbidden`](crate::ViewError::forbidden): 403): answer it with this body
+    /// (from the endpoint's error renderer).
+    Error {
+        /// The HTTP status.
+        status: u16,
+        /// The page, from [`EndpointBuilder::error_page`].
+        html: String,
+    },
 }
 
 /// Why rendering a page failed.
@@ -210,6 +259,7 @@ impl Endpoint {
             pubsub: None,
             upload_storage: None,
             layout: None,
+            error_page: None,
         }
     }
 
@@ -226,6 +276,13 @@ impl Endpoint {
     /// The pub/sub backend.
     pub fn pubsub(&self) -> &Arc<dyn PubSub> {
         &self.shared.pubsub
+    }
+
+    /// Renders the error page for `status` with the endpoint's error renderer (see
+    /// [`EndpointBuilder::error_page`]); transports use it for `404`, `500` and the other
+    /// errors they answer.
+    pub fn error_page(&self, status: u16, message: Option<&str>) -> String {
+        (self.error_page)(&ErrorPage::new(status, message))
     }
 
     /// The signer of this endpoint's tokens.
@@ -258,17 +315,27 @@ impl Endpoint {
             .and_then(|token| self.shared.signer.verify_json::<Flash>(token).ok())
             .unwrap_or_default();
         let url = Url::parse(path_and_query);
-        let Some((route, view, mut params)) = self.router.lookup_view(url.path()) else {
+        let Some(found) = self.router.lookup_view(url.path()) else {
             return Ok(Page::NotFound);
         };
+        let mut params = found.params;
         if let Some(query) = url.query() {
             if let Err(error) = params.extend_query(query) {
                 return Ok(Page::BadRequest(error.to_string()));
             }
         }
+        let mut session = session;
+        for (key, value) in &found.live_session.session {
+            session
+                .0
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+        }
+        let route = found.pattern;
         let id = format!("phx-{}", random_id::<12>());
         let csrf = random_id::<18>();
-        let rendered = view
+        let rendered = found
+            .view
             .dead_render(DeadRender {
                 id: &id,
                 url: &url,
@@ -276,19 +343,36 @@ impl Endpoint {
                 session: &session,
                 csrf: &csrf,
                 flash,
+                live_session: found.live_session,
+                action: found.action,
                 signer: &self.shared.signer,
                 max_age: self.shared.config.session_max_age.as_secs(),
                 children: &*self.router,
                 nested: false,
             })
-            .await
-            .map_err(|message| RenderError::View {
-                route: route.to_owned(),
-                message,
-            })?;
-        let (inner, title, flash) = match rendered {
-            Rendered::Page { html, title, flash } => (html, title, flash),
-            Rendered::Redirect(location) => return Ok(Page::Redirect(location)),
+            .await;
+        let (inner, title, flash, container, slot) = match rendered {
+            Ok(Rendered::Page {
+                html,
+                title,
+                flash,
+                container,
+                slot,
+            }) => (html, title, flash, container, slot),
+            Ok(Rendered::Redirect(location)) => return Ok(Page::Redirect(location)),
+            Err(failure) => match failure.status {
+                Some(status) => {
+                    tracing::debug!(route, status, message = %crate::Untrusted(&failure.message), "page answered an error status");
+                    let html = self.error_page(status, Some(&failure.message));
+                    return Ok(Page::Error { status, html });
+                }
+                None => {
+                    return Err(RenderError::View {
+                        route: route.to_owned(),
+                        message: failure.message,
+                    })
+                }
+            },
         };
         let claims = SessionClaims {
             id: id.clone(),
@@ -302,23 +386,24 @@ impl Endpoint {
             .shared
             .signer
             .sign_json(&claims, self.shared.config.session_max_age.as_secs());
-        let mut container = String::with_capacity(inner.len() + token.len() + 128);
-        container.push_str("<div id=\"");
-        container.push_str(&id);
-        container.push_str("\" data-phx-main data-phx-session=\"");
-        container.push_str(&token);
-        container.push_str("\" data-phx-static=\"\">");
-        container.push_str(&inner);
-        container.push_str("</div>");
+        let open = container.open_tag(&id, &token);
+        let mut html = String::with_capacity(inner.len() + open.len() + 16);
+        html.push_str(&open);
+        html.push_str(&inner);
+        html.push_str("</");
+        html.push_str(container.tag());
+        html.push('>');
         let title_tag = live_title(
             title.as_deref().unwrap_or(""),
             "",
             &self.shared.config.title_suffix,
         );
-        Ok(Page::Html((self.layout)(&PageParts {
+        let layout = found.root_layout.unwrap_or(&self.layout);
+        Ok(Page::Html(layout(&PageParts {
             title: &title_tag,
             csrf_token: &csrf,
-            container: &container,
+            container: &html,
+            slot: &slot,
         })))
     }
 
@@ -347,46 +432,4 @@ impl fmt::Debug for Endpoint {
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
-}
-
-/// Renders the `<title>` element the client updates on `page_title` changes: `data-prefix` and
-/// `data-suffix` are kept around every new title, `data-default` is shown for an empty one.
-///
-/// ```
-/// assert_eq!(
-///     liveview_core::live_title("Counter", "", " · LiveView"),
-///     "<title data-suffix=\" · LiveView\">Counter · LiveView</title>"
-/// );
-/// ```
-pub fn live_title(title: &str, prefix: &str, suffix: &str) -> String {
-    let mut out = String::from("<title");
-    if !prefix.is_empty() {
-        out.push_str(" data-prefix=\"");
-        out.push_str(&escape(prefix));
-        out.push('"');
-    }
-    if !suffix.is_empty() {
-        out.push_str(" data-suffix=\"");
-        out.push_str(&escape(suffix));
-        out.push('"');
-    }
-    out.push('>');
-    out.push_str(&escape(prefix));
-    out.push_str(&escape(title));
-    out.push_str(&escape(suffix));
-    out.push_str("</title>");
-    out
-}
-
-/// The default page: the title, the CSRF meta tag, `/assets/app.js`, and the container.
-pub fn default_layout(parts: &PageParts<'_>) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"csrf-token\" content=\"{csrf}\">\n<link rel=\"icon\" href=\"data:,\">\n{title}\n\
-         <script defer src=\"/assets/app.js\"></script>\n</head>\n<body>\n{container}\n</body>\n</html>\n",
-        csrf = escape(parts.csrf_token),
-        title = parts.title,
-        container = parts.container,
-    )
 }

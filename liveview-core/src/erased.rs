@@ -6,8 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::catch::{callback, catch_sync};
+use crate::catch::{callback_status, catch_sync, Failure};
 use crate::component::{ComponentScope, Registry};
+use crate::hooks::run_on_mount;
+use crate::layout::Container;
+use crate::lifecycle;
+use crate::live_session::LiveSession;
 use crate::nested::{container, NestedScope, NestedState, PendingChild};
 use crate::runtime::{join_view, Join, Joinable, Mailbox};
 use crate::socket::{Flash, Navigation, Socket};
@@ -22,13 +26,16 @@ pub(crate) struct DeadRender<'a> {
     pub(crate) session: &'a Session,
     pub(crate) csrf: &'a str,
     pub(crate) flash: Flash,
+    /// The route's live session (its `on_mount` hooks) and action.
+    pub(crate) live_session: &'a LiveSession,
+    pub(crate) action: Option<&'a Arc<str>>,
     /// Signs the tokens of nested views.
     pub(crate) signer: &'a Signer,
     /// Their tokens' lifetime, in seconds.
     pub(crate) max_age: u64,
     /// Where nested views are found.
     pub(crate) children: &'a dyn ChildViews,
-    /// This is a nested view: `handle_params` does not run.
+    /// This is a nested view: no `on_mount` hooks of a live session, no `handle_params`.
     pub(crate) nested: bool,
 }
 
@@ -45,13 +52,17 @@ pub(crate) enum Rendered {
         html: String,
         title: Option<String>,
         flash: Flash,
+        /// The view's container element.
+        container: Container,
+        /// The view's content outside its container (HTML).
+        slot: String,
     },
     /// The view navigated during mount: answer with a redirect there.
     Redirect(String),
 }
 
-/// A dead render's outcome: `Err(message)` if the view failed or panicked.
-pub(crate) type DeadOutcome = Result<Rendered, String>;
+/// A dead render's outcome: `Err` if the view failed or panicked.
+pub(crate) type DeadOutcome = Result<Rendered, Failure>;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -77,6 +88,10 @@ impl<V: LiveView> Joinable for ViewEntry<V> {
     fn join(&self, join: Join) -> Mailbox {
         join_view(self.view.clone(), join)
     }
+
+    fn view_type(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<V>()
+    }
 }
 
 impl<V: LiveView> ErasedView for ViewEntry<V> {
@@ -84,7 +99,20 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
         Box::pin(async move {
             let mut socket = Socket::<V>::new(request.id.into(), false, None, None);
             socket.set_flash(request.flash.clone());
-            callback(
+            socket.extras.live_action = request.action.cloned();
+            if !request.nested {
+                run_on_mount(
+                    &request.live_session.on_mount,
+                    &mut socket,
+                    request.params,
+                    request.session,
+                    request.url,
+                )?;
+                if let Some(location) = redirect_of(&socket) {
+                    return Ok(Rendered::Redirect(location));
+                }
+            }
+            callback_status(
                 self.view
                     .mount(&mut socket, request.params, request.session),
             )
@@ -93,22 +121,24 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                 return Ok(Rendered::Redirect(location));
             }
             if !request.nested {
-                callback(
-                    self.view
-                        .handle_params(&mut socket, request.url, request.params),
-                )
+                callback_status(lifecycle::handle_params(
+                    &*self.view,
+                    &mut socket,
+                    request.url,
+                    request.params,
+                ))
                 .await?;
                 if let Some(location) = redirect_of(&socket) {
                     return Ok(Rendered::Redirect(location));
                 }
             }
-            let (mut html, children) = render_dead(&*self.view, &socket, &request)?;
+            let (mut html, mut slot_html, children) = render_dead(&*self.view, &socket, &request)?;
             for child in children {
                 let view = request.children.child(child.view).ok_or_else(|| {
-                    format!(
+                    Failure::from(format!(
                         "nested view {} is not registered: add it with Router::live_child",
                         child.view
-                    )
+                    ))
                 })?;
                 let outcome = view
                     .dead_render(DeadRender {
@@ -118,37 +148,45 @@ impl<V: LiveView> ErasedView for ViewEntry<V> {
                         session: &child.session,
                         csrf: request.csrf,
                         flash: Flash::default(),
+                        live_session: request.live_session,
+                        action: None,
                         signer: request.signer,
                         max_age: request.max_age,
                         children: request.children,
                         nested: true,
                     })
-                    .await
-                    .map_err(|message| format!("nested view {}: {message}", child.id))?;
+                    .await?;
                 // A nested view that redirects while mounting renders empty.
                 let inner = match outcome {
                     Rendered::Page { html, .. } => html,
                     Rendered::Redirect(_) => String::new(),
                 };
                 let filled = container(&child.id, &child.token, child.parent.as_deref(), &inner);
-                html = html.replacen(&child.marker, &filled, 1);
+                // In the view's render or in its root slot (a sticky view outside the container).
+                if html.contains(&child.marker) {
+                    html = html.replacen(&child.marker, &filled, 1);
+                } else {
+                    slot_html = slot_html.replacen(&child.marker, &filled, 1);
+                }
             }
             Ok(Rendered::Page {
                 html,
                 title: socket.take_title(),
                 flash: socket.flash().clone(),
+                container: self.view.container(),
+                slot: slot_html,
             })
         })
     }
 }
 
-/// The synchronous part of a dead render: the view's HTML (components inlined), and the
-/// nested views it met (rendered into it afterwards).
+/// The synchronous part of a dead render: the view's HTML and its root slot's (components
+/// inlined), and the nested views they met (rendered into them afterwards).
 fn render_dead<V: LiveView>(
     view: &V,
     socket: &Socket<V>,
     request: &DeadRender<'_>,
-) -> Result<(String, Vec<PendingChild>), String> {
+) -> Result<(String, String, Vec<PendingChild>), Failure> {
     // Components get the same cids as in the join render, so their DOM ids (built from
     // `myself`) match; their HTML is inlined.
     let components = RefCell::new(Registry::detached());
@@ -171,16 +209,23 @@ fn render_dead<V: LiveView>(
             }),
         },
     };
-    let rendered = catch_sync(|| {
-        let rendered = view.render(socket.context(), &meta);
+    let (rendered, slot) = catch_sync(|| {
+        let state = socket.context();
+        let rendered = view.render(state, &meta);
+        let slot = view.root_slot(state, &meta);
         crate::component::flush(&components, &meta);
-        rendered
+        (rendered, slot)
     })?;
     let registry = components.into_inner();
     let mut html = String::with_capacity(4096);
-    rendered.write_html_with(&mut html, &mut |cid, out| registry.write_html(cid, out));
+    let mut write = |cid, out: &mut String| registry.write_html(cid, out);
+    rendered.write_html_with(&mut html, &mut write);
+    let mut slot_html = String::new();
+    if let Some(slot) = slot {
+        slot.write_html_with(&mut slot_html, &mut write);
+    }
     let children = nested.into_inner().take_pending();
-    Ok((html, children))
+    Ok((html, slot_html, children))
 }
 
 fn redirect_of<V: LiveView>(socket: &Socket<V>) -> Option<String> {

@@ -58,8 +58,12 @@ mod endpoint;
 mod erased;
 mod event;
 mod form;
+mod hooks;
 mod info;
 mod json;
+mod layout;
+mod lifecycle;
+mod live_session;
 mod nested;
 pub mod protocol;
 mod router;
@@ -68,6 +72,8 @@ mod sender;
 mod socket;
 mod socket_async;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 mod untrusted;
 mod view;
@@ -75,12 +81,16 @@ mod view;
 pub use async_task::{AsyncResult, AsyncValue};
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
-pub use endpoint::{
-    default_layout, live_title, BuildError, Endpoint, EndpointBuilder, Layout, Page, PageParts,
-    RenderError, FLASH_COOKIE,
-};
+pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLASH_COOKIE};
 pub use event::{ClientEvent, EventKind};
 pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
+pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
+pub use layout::{
+    default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,
+    ErrorRenderer, Layout, PageParts,
+};
+pub use lifecycle::{HookFlow, LifecycleHook};
+pub use live_session::{LiveSession, RouteOptions};
 pub use liveview_diff::{self as diff, html, IntoDynamic, Raw, Rendered, Stream};
 pub use liveview_pubsub::{self as pubsub, PubSub, PubSubExt};
 pub use liveview_upload::{

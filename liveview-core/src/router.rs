@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::erased::{ChildViews, ErasedView, ViewEntry};
+use crate::layout::Layout;
+use crate::live_session::{LiveSession, RouteOptions};
 use crate::runtime::{Joinable, RouteMatch, Routes};
 use crate::view::{LiveView, Params};
 
@@ -25,14 +27,31 @@ pub struct Router {
     routes: Vec<Route>,
     /// Nested views (`live_child`), by type name.
     children: Vec<(&'static str, Arc<dyn ErasedView>)>,
+    /// The live session nested views join in: none of the routes' `on_mount` hooks.
+    child_session: Arc<LiveSession>,
 }
 
 struct Route {
     pattern: String,
-    /// The live session the route belongs to ("" for the default one).
-    live_session: Arc<str>,
+    /// The live session the route belongs to (named "" for the default one).
+    live_session: Arc<LiveSession>,
+    /// The route's action (`@live_action`).
+    action: Option<Arc<str>>,
+    /// The route's own root layout.
+    root_layout: Option<Layout>,
     segments: Vec<Segment>,
     view: Arc<dyn ErasedView>,
+}
+
+/// A routed path, as the endpoint's HTTP render needs it.
+pub(crate) struct Found<'a> {
+    pub(crate) pattern: &'a str,
+    pub(crate) view: &'a Arc<dyn ErasedView>,
+    pub(crate) params: Params,
+    pub(crate) live_session: &'a Arc<LiveSession>,
+    pub(crate) action: Option<&'a Arc<str>>,
+    /// The route's root layout, else its live session's.
+    pub(crate) root_layout: Option<&'a Layout>,
 }
 
 enum Segment {
@@ -51,7 +70,56 @@ impl Router {
     /// # Panics
     ///
     /// If `pattern` does not start with `/` or is already routed.
-    pub fn live<V: LiveView>(mut self, pattern: &str, view: V) -> Self {
+    pub fn live<V: LiveView>(self, pattern: &str, view: V) -> Self {
+        self.live_with(pattern, view, RouteOptions::default())
+    }
+
+    /// Routes `pattern` to `view` with the route's action (Phoenix: `live "/items/new",
+    /// ItemLive, :new`), which the view reads with
+    /// [`Socket::live_action`](crate::Socket::live_action). Routes of one view in one live
+    /// session patch between each other (`handle_params` runs, the state is kept).
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Router};
+    /// # #[derive(Default)] struct Items;
+    /// # impl LiveView for Items { type State = (); type Event = (); type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "items" } } }
+    /// let router = Router::new()
+    ///     .live_action("/items", Items, "index")
+    ///     .live_action("/items/new", Items, "new")
+    ///     .live_action("/items/:id", Items, "show");
+    /// assert_eq!(router.action_of("/items/new"), Some("new"));
+    /// assert_eq!(router.find("/items/42").unwrap().0, "/items/:id");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`Router::live`].
+    pub fn live_action<V: LiveView>(self, pattern: &str, view: V, action: &str) -> Self {
+        self.live_with(pattern, view, RouteOptions::action(action))
+    }
+
+    /// Routes `pattern` to `view` with [`RouteOptions`] (an action, a root layout of its own).
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, RouteOptions, Router};
+    /// # #[derive(Default)] struct Modal;
+    /// # impl LiveView for Modal { type State = (); type Event = (); type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "m" } } }
+    /// let router = Router::new().live_with(
+    ///     "/modal",
+    ///     Modal,
+    ///     RouteOptions::default().root_layout(|parts| {
+    ///         format!("<body>{}<div id=\"portal\"></div></body>", parts.container)
+    ///     }),
+    /// );
+    /// # let _ = router;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`Router::live`].
+    pub fn live_with<V: LiveView>(mut self, pattern: &str, view: V, options: RouteOptions) -> Self {
         assert!(pattern.starts_with('/'), "route patterns start with `/`");
         assert!(
             self.routes.iter().all(|route| route.pattern != pattern),
@@ -65,15 +133,17 @@ impl Router {
             .collect();
         self.routes.push(Route {
             pattern: pattern.to_owned(),
-            live_session: Arc::from(""),
+            live_session: Arc::new(LiveSession::default()),
+            action: options.action,
+            root_layout: options.root_layout,
             segments,
             view: Arc::new(ViewEntry::new(view)),
         });
         self
     }
 
-    /// Groups the routes that `routes` adds into the live session `name` (Phoenix:
-    /// `live_session`). Live navigation (`push_redirect`, `data-phx-link="redirect"` links)
+    /// Groups the routes that `routes` adds into a live session (Phoenix: `live_session`): a
+    /// name, or a [`LiveSession`] with `on_mount` hooks, session data and a root layout. Live navigation (`push_redirect`, `data-phx-link="redirect"` links)
     /// stays on the socket between routes of one live session; to a route of another one, the
     /// join is refused (`unauthorized`) and the client loads the page over HTTP instead, so a
     /// page's session token can mount exactly the routes of its live session. Routes added
@@ -95,9 +165,21 @@ impl Router {
     /// # Panics
     ///
     /// If `name` is empty (the default live session's name) or a route is already defined.
-    pub fn live_session(mut self, name: &str, routes: impl FnOnce(Router) -> Router) -> Self {
-        assert!(!name.is_empty(), "a live session needs a name");
-        let name: Arc<str> = Arc::from(name);
+    pub fn live_session(
+        mut self,
+        live_session: impl Into<LiveSession>,
+        routes: impl FnOnce(Router) -> Router,
+    ) -> Self {
+        let live_session = live_session.into();
+        assert!(!live_session.name.is_empty(), "a live session needs a name");
+        assert!(
+            self.routes
+                .iter()
+                .all(|route| route.live_session.name != live_session.name),
+            "live session {} is already defined",
+            live_session.name
+        );
+        let group = Arc::new(live_session);
         let inner = routes(Router::new());
         for (key, view) in inner.children {
             if self.children.iter().all(|(known, _)| *known != key) {
@@ -112,7 +194,7 @@ impl Router {
                 "route {} is already defined",
                 route.pattern
             );
-            route.live_session = name.clone();
+            route.live_session = group.clone();
             self.routes.push(route);
         }
         self
@@ -123,7 +205,15 @@ impl Router {
         self.routes
             .iter()
             .find(|route| route.pattern == pattern)
-            .map(|route| &*route.live_session)
+            .map(|route| &*route.live_session.name)
+    }
+
+    /// The action of the route `pattern` (see [`Router::live_action`]), if it has one.
+    pub fn action_of(&self, pattern: &str) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|route| route.pattern == pattern)
+            .and_then(|route| route.action.as_deref())
     }
 
     /// Whether two route patterns are routed and belong to the same live session.
@@ -178,9 +268,18 @@ impl Router {
         self.routes.iter().map(|route| route.pattern.as_str())
     }
 
-    pub(crate) fn lookup_view(&self, path: &str) -> Option<(&str, &Arc<dyn ErasedView>, Params)> {
-        self.lookup(path)
-            .map(|(route, params)| (route.pattern.as_str(), &route.view, params))
+    pub(crate) fn lookup_view(&self, path: &str) -> Option<Found<'_>> {
+        self.lookup(path).map(|(route, params)| Found {
+            pattern: route.pattern.as_str(),
+            view: &route.view,
+            params,
+            live_session: &route.live_session,
+            action: route.action.as_ref(),
+            root_layout: route
+                .root_layout
+                .as_ref()
+                .or(route.live_session.root_layout.as_ref()),
+        })
     }
 
     fn lookup(&self, path: &str) -> Option<(&Route, Params)> {
@@ -220,6 +319,8 @@ impl Routes for Router {
             pattern: &route.pattern,
             view: &*route.view,
             params,
+            live_session: &route.live_session,
+            action: route.action.as_ref(),
         })
     }
 
@@ -227,11 +328,11 @@ impl Routes for Router {
         self.same_live_session(a, b)
     }
 
-    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable)> {
+    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable, &Arc<LiveSession>)> {
         self.children
             .iter()
             .find(|(known, _)| *known == key)
-            .map(|(known, view)| (*known, &**view as &dyn Joinable))
+            .map(|(known, view)| (*known, &**view as &dyn Joinable, &self.child_session))
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Socket<V: LiveView> {
     /// `assign_async`/`start_async` tasks, by name.
     pub(crate) async_tasks: AsyncTasks<V::State>,
     uploads: Uploads,
+    /// Hook assigns, the route's action, connect params and info, lifecycle hooks.
+    pub(crate) extras: crate::hooks::Extras<V>,
 }
 
 /// A `temp_assign` reset.
@@ -76,6 +78,7 @@ impl<V: LiveView> Socket<V> {
             tasks: Vec::new(),
             async_tasks: AsyncTasks::default(),
             uploads: Uploads::default(),
+            extras: crate::hooks::Extras::default(),
         }
     }
 
@@ -472,6 +475,11 @@ impl<V: LiveView> Socket<V> {
         self.changed = false;
         for reset in &self.temp_resets {
             reset(&mut self.state);
+        }
+        if self.connected {
+            if let Err(message) = crate::catch::catch_sync(|| self.render_hooks()) {
+                tracing::error!(message = %crate::Untrusted(&message), "after_render hook failed");
+            }
         }
     }
 

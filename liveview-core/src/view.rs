@@ -127,6 +127,48 @@ pub trait LiveView: Sized + Send + Sync + 'static {
     /// Renders the state (LiveViewJS: `render`). Must be a pure function of its inputs.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
 
+    /// The view's container element: its tag and attributes such as `class` or `phx-remove`
+    /// (Phoenix: `use Phoenix.LiveView, container: {:section, class: "page"}`). Default: a
+    /// plain `div`. It is rendered by the HTTP render; live navigation keeps the container
+    /// the page was loaded with.
+    ///
+    /// ```
+    /// # use liveview_core::{html, Container, LiveView, Meta, Rendered};
+    /// # #[derive(Default)] struct Page;
+    /// impl LiveView for Page {
+    ///     type State = (); type Event = (); type Info = ();
+    ///     fn container(&self) -> Container {
+    ///         Container::new("main").attr("class", "page")
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "hi" } }
+    /// }
+    /// assert_eq!(Page.container().tag(), "main");
+    /// ```
+    fn container(&self) -> crate::layout::Container {
+        crate::layout::Container::default()
+    }
+
+    /// Content the root layout puts outside the view's container
+    /// ([`PageParts::slot`](crate::PageParts::slot)): a portal target, a hooked element, a
+    /// custom-element script. Rendered in the HTTP render only, after `mount` and
+    /// `handle_params`; `None` (the default) leaves the slot empty.
+    ///
+    /// ```
+    /// # use liveview_core::{html, LiveView, Meta, Rendered};
+    /// # #[derive(Default)] struct Page;
+    /// impl LiveView for Page {
+    ///     type State = (); type Event = (); type Info = ();
+    ///     fn root_slot(&self, _: &(), _: &Meta<'_>) -> Option<Rendered> {
+    ///         Some(html! { div #modal-portal {} })
+    ///     }
+    ///     fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "hi" } }
+    /// }
+    /// ```
+    fn root_slot(&self, state: &Self::State, meta: &Meta<'_>) -> Option<Rendered> {
+        let _ = (state, meta);
+        None
+    }
+
     /// Runs when the view ends (the client left, navigated away, or disconnected) (LiveViewJS:
     /// `shutdown`). Timers from `repeat` and subscriptions are stopped after it.
     fn shutdown(&self, socket: &mut Socket<Self>) {
@@ -138,30 +180,73 @@ pub trait LiveView: Sized + Send + Sync + 'static {
 pub type ViewResult = Result<(), ViewError>;
 
 /// An error returned by a view callback: it crashes the view (the client rejoins).
-pub struct ViewError(Box<dyn std::error::Error + Send + Sync>);
+///
+/// From `mount` (or an `on_mount` hook), [`ViewError::not_found`] and
+/// [`ViewError::forbidden`] answer the page with that status instead (Phoenix: raising an
+/// exception with `plug_status` 404 / 403); any other error is a `500`. The page's body comes
+/// from the endpoint's error renderer
+/// ([`EndpointBuilder::error_page`](crate::EndpointBuilder::error_page)).
+///
+/// ```
+/// use liveview_core::ViewError;
+/// assert_eq!(ViewError::not_found("no such item").status(), Some(404));
+/// assert_eq!(ViewError::forbidden("admins only").status(), Some(403));
+/// assert_eq!(ViewError::msg("database down").status(), None);
+/// ```
+pub struct ViewError {
+    error: Box<dyn std::error::Error + Send + Sync>,
+    status: Option<u16>,
+}
 
 impl ViewError {
     /// An error with a message.
     pub fn msg(message: impl fmt::Display) -> Self {
-        Self(message.to_string().into())
+        Self {
+            error: message.to_string().into(),
+            status: None,
+        }
+    }
+
+    /// "Not found": from mount, the page answers `404`.
+    pub fn not_found(message: impl fmt::Display) -> Self {
+        Self {
+            status: Some(404),
+            ..Self::msg(message)
+        }
+    }
+
+    /// "Forbidden": from mount, the page answers `403`.
+    pub fn forbidden(message: impl fmt::Display) -> Self {
+        Self {
+            status: Some(403),
+            ..Self::msg(message)
+        }
+    }
+
+    /// The HTTP status this error answers a page with (`None`: a crash, `500`).
+    pub fn status(&self) -> Option<u16> {
+        self.status
     }
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for ViewError {
     fn from(error: E) -> Self {
-        Self(Box::new(error))
+        Self {
+            error: Box::new(error),
+            status: None,
+        }
     }
 }
 
 impl fmt::Debug for ViewError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.error, f)
     }
 }
 
 impl fmt::Display for ViewError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        fmt::Display::fmt(&self.error, f)
     }
 }
 
@@ -260,9 +345,23 @@ impl Params {
     }
 }
 
-/// Session data from the HTTP request that rendered the page (LiveViewJS: `session`).
+/// Session data from the HTTP request that rendered the page (LiveViewJS: `session`; Phoenix:
+/// the `session` argument of `mount`).
 ///
 /// It is carried, signed, in the page's session token, so the joined view sees the same data.
+/// The transport builds it per request (`liveview_hyper::LiveService::session`, e.g. from a
+/// signed cookie); a live session's data ([`LiveSession::session`](crate::LiveSession::session))
+/// is merged into it. Typed with serde:
+///
+/// ```
+/// use liveview_core::Session;
+/// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+/// struct User { name: String }
+/// let session = Session::from_typed(&User { name: "alice".into() }).unwrap();
+/// assert_eq!(session.get("name").and_then(|v| v.as_str()), Some("alice"));
+/// assert_eq!(session.typed::<User>().unwrap(), User { name: "alice".into() });
+/// assert!(Session::default().typed::<User>().is_err());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Session(pub Map<String, Value>);
 
@@ -282,6 +381,22 @@ impl Session {
     pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.0.insert(key.into(), value.into());
         self
+    }
+
+    /// A session holding a serializable value, which must serialize to a JSON object (a
+    /// struct or a map); anything else is an error.
+    pub fn from_typed<T: serde::Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+        match serde_json::to_value(value)? {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(serde::ser::Error::custom(
+                "a session serializes to a JSON object",
+            )),
+        }
+    }
+
+    /// The session read as `T` (its fields from the session's keys).
+    pub fn typed<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&Value::Object(self.0.clone()))
     }
 }
 

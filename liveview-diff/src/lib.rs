@@ -23,6 +23,7 @@
 //! order, whether templates are shared with `"p"`) are not promised, only that the client
 //! merges them into the same HTML as [`Rendered::to_html`].
 
+pub mod client;
 mod dynamic;
 mod escape;
 pub mod memo;

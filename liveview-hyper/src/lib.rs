@@ -35,17 +35,31 @@
 //! | `GET <a routed path>` | the page, rendered by the view (`connected` is false) |
 //! | anything else | 404 |
 //!
+//! # The guide
+//!
+//! From `cargo new` to a running app, each part of the framework, testing, security and
+//! deployment: see [`guide`].
+//!
 //! # Deploying
 //!
 //! Secret key, Redis, several nodes behind a load balancer, reverse proxies, graceful
 //! shutdown and health checks: see [`deployment`].
 
+mod cookie;
+mod plain;
 mod service;
+mod static_files;
+mod tower;
 mod websocket;
 
 #[doc = include_str!("docs/deployment.md")]
 pub mod deployment {}
 
+pub mod guide;
+
+pub use cookie::{request_cookie, SessionCookie};
+pub use plain::MAX_PLAIN_BODY;
 pub use service::{
-    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, ServeOptions,
+    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, PeerAddr,
+    ServeOptions,
 };

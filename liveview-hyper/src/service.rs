@@ -1,23 +1,30 @@
 //! The hyper service: routing of pages, the socket endpoint and assets; the `serve` helper.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use hyper::body::{Body, Incoming};
+use hyper::header::{
+    HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT,
+};
+use hyper::http::request::Parts;
 use hyper::server::conn::http1;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use liveview_core::{Endpoint, Page, Session, Untrusted, FLASH_COOKIE};
+use liveview_core::{ConnectInfo, Endpoint, Page, Session, Untrusted, FLASH_COOKIE};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+use crate::cookie::request_cookie;
+use crate::plain::{self, PlainRoute};
+use crate::static_files::{self, StaticDir};
 use crate::websocket::{self, Origins};
 
 /// A hyper service serving live pages, the LiveView socket and the assets. Cheap to clone.
@@ -39,13 +46,50 @@ pub struct LiveService {
     inner: Arc<Inner>,
 }
 
+/// The user's session function (see [`LiveService::session`]).
+type SessionFn = Arc<dyn Fn(&Parts) -> Session + Send + Sync>;
+
 #[derive(Debug)]
 struct Inner {
     endpoint: Arc<Endpoint>,
-    assets: Option<PathBuf>,
-    origins: Origins,
+    settings: Settings,
     shutdown: watch::Sender<bool>,
 }
+
+/// What the builder methods set.
+#[derive(Clone)]
+struct Settings {
+    statics: Vec<StaticDir>,
+    cache_control: HeaderValue,
+    origins: Origins,
+    session: Option<SessionFn>,
+    plain: Vec<PlainRoute>,
+    trust_forwarded_for: bool,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("statics", &self.statics)
+            .field("origins", &self.origins)
+            .field("plain", &self.plain)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The peer's address, read from the request's extensions for
+/// [`Socket::connect_info`](liveview_core::Socket::connect_info) and the socket's log span.
+/// [`serve`] inserts it; behind another server (axum), insert it in a middleware (from
+/// axum's `ConnectInfo<SocketAddr>`).
+///
+/// ```
+/// let mut request = hyper::Request::new(());
+/// let peer: std::net::SocketAddr = "10.0.0.7:41000".parse().unwrap();
+/// request.extensions_mut().insert(liveview_hyper::PeerAddr(peer));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
 
 impl LiveService {
     /// Serves `endpoint`.
@@ -53,8 +97,14 @@ impl LiveService {
         Self {
             inner: Arc::new(Inner {
                 endpoint,
-                assets: None,
-                origins: Origins::default(),
+                settings: Settings {
+                    statics: Vec::new(),
+                    cache_control: HeaderValue::from_static("public, max-age=0, must-revalidate"),
+                    origins: Origins::default(),
+                    session: None,
+                    plain: Vec::new(),
+                    trust_forwarded_for: false,
+                },
                 shutdown: watch::channel(false).0,
             }),
         }
@@ -62,7 +112,130 @@ impl LiveService {
 
     /// Serves the files of `dir` under `/assets/` (the client bundle `app.js` among them).
     pub fn assets_dir(self, dir: impl Into<PathBuf>) -> Self {
-        self.map(|inner| inner.assets = Some(dir.into()))
+        self.static_dir("/assets/", dir)
+    }
+
+    /// Serves the files of `dir` under the URL prefix `prefix` (e.g. `/images/`); any number
+    /// of directories coexist with the live routes. Responses carry an `ETag` (size and
+    /// modification time) and `Cache-Control` ([`LiveService::cache_control`]); a request
+    /// whose `If-None-Match` names the current `ETag` gets `304 Not Modified`.
+    ///
+    /// ```
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint)
+    ///     .assets_dir("js/dist")
+    ///     .static_dir("/images/", "priv/images");
+    /// # let _ = service;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `prefix` does not start with `/`.
+    pub fn static_dir(self, prefix: &str, dir: impl Into<PathBuf>) -> Self {
+        assert!(prefix.starts_with('/'), "a static prefix starts with `/`");
+        let mut prefix = prefix.to_owned();
+        if !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        let dir = dir.into();
+        self.map(|settings| {
+            settings.statics.retain(|known| known.prefix != prefix);
+            settings.statics.push(StaticDir { prefix, dir });
+        })
+    }
+
+    /// The `Cache-Control` of static files (default `public, max-age=0, must-revalidate`:
+    /// browsers revalidate, and get `304` while the file is unchanged). Use a long `max-age`
+    /// for fingerprinted file names.
+    ///
+    /// ```
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint)
+    ///     .static_dir("/fonts/", "priv/fonts")
+    ///     .cache_control("public, max-age=31536000, immutable");
+    /// # let _ = service;
+    /// ```
+    pub fn cache_control(self, value: &'static str) -> Self {
+        self.map(|settings| settings.cache_control = HeaderValue::from_static(value))
+    }
+
+    /// Sets the function that builds each page's [`Session`] from the HTTP request (its
+    /// headers, cookies and the extensions an outer middleware set), Phoenix's session from
+    /// the `conn`. The session is signed into the page's `data-phx-session` and handed to
+    /// `mount` in the HTTP render and at the join. Without one, every page gets an empty
+    /// session. See [`SessionCookie`](crate::SessionCookie) for a signed cookie set by the
+    /// application's login route.
+    ///
+    /// ```
+    /// use liveview_core::Session;
+    /// use liveview_hyper::{LiveService, SessionCookie};
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct User { name: String }
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let cookie = SessionCookie::new("user", endpoint.signer().clone());
+    /// let service = LiveService::new(endpoint).session(move |request| {
+    ///     cookie
+    ///         .read::<User>(&request.headers)
+    ///         .and_then(|user| Session::from_typed(&user).ok())
+    ///         .unwrap_or_default()
+    /// });
+    /// # let _ = service;
+    /// ```
+    pub fn session(self, session: impl Fn(&Parts) -> Session + Send + Sync + 'static) -> Self {
+        let session: SessionFn = Arc::new(session);
+        self.map(|settings| settings.session = Some(session))
+    }
+
+    /// Adds a plain (non-live) route: `handler` answers requests with this method and exact
+    /// path (a health check, a login `POST`, a plain page). It gets the request with its body
+    /// read (at most [`MAX_PLAIN_BODY`](crate::MAX_PLAIN_BODY) bytes, else `413`). Plain
+    /// routes are matched before static files and live routes.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use hyper::{Method, Response};
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint)
+    ///     .route(Method::GET, "/ping", |_request| async {
+    ///         Response::new(Full::new(Bytes::from_static(b"pong")))
+    ///     });
+    /// # let _ = service;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `path` does not start with `/`.
+    pub fn route<F, Fut>(self, method: Method, path: &str, handler: F) -> Self
+    where
+        F: Fn(Request<Bytes>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    {
+        assert!(path.starts_with('/'), "a route path starts with `/`");
+        let route = PlainRoute {
+            method,
+            path: path.to_owned(),
+            handler: plain::handler(handler),
+        };
+        self.map(|settings| settings.plain.push(route))
+    }
+
+    /// Puts the `X-Forwarded-For` header of the WebSocket upgrade into
+    /// [`ConnectInfo::x_forwarded_for`](liveview_core::ConnectInfo) (Phoenix: `connect_info:
+    /// [:x_headers]`). Only behind a proxy that sets it: a client can send any value.
+    ///
+    /// ```
+    /// # let endpoint = liveview_core::Endpoint::builder(liveview_core::Router::new())
+    /// #     .random_secret_key().build().unwrap();
+    /// let service = liveview_hyper::LiveService::new(endpoint).trust_forwarded_for(true);
+    /// # let _ = service;
+    /// ```
+    pub fn trust_forwarded_for(self, trust: bool) -> Self {
+        self.map(|settings| settings.trust_forwarded_for = trust)
     }
 
     /// Lets pages from these origins (e.g. `https://app.example.com`, exact scheme, host and
@@ -74,19 +247,18 @@ impl LiveService {
         S: Into<String>,
     {
         let origins: Vec<String> = origins.into_iter().map(Into::into).collect();
-        self.map(|inner| inner.origins.allowed.extend(origins))
+        self.map(|settings| settings.origins.allowed.extend(origins))
     }
 
-    fn map(self, change: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = Inner {
-            endpoint: self.inner.endpoint.clone(),
-            assets: self.inner.assets.clone(),
-            origins: self.inner.origins.clone(),
-            shutdown: watch::channel(false).0,
-        };
-        change(&mut inner);
+    fn map(self, change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = self.inner.settings.clone();
+        change(&mut settings);
         Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner {
+                endpoint: self.inner.endpoint.clone(),
+                settings,
+                shutdown: watch::channel(false).0,
+            }),
         }
     }
 
@@ -106,46 +278,76 @@ impl LiveService {
         &self.inner.endpoint
     }
 
-    /// Answers one request.
-    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>> {
+    /// Answers one request: the LiveView socket, plain routes, static files, live pages;
+    /// anything else is `404` (`405` for a method other than `GET`/`HEAD` on a live route),
+    /// with the endpoint's error page.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let settings = &self.inner.settings;
         let path = request.uri().path();
         if path == "/live/websocket" {
+            let info = connect_info(&request, settings.trust_forwarded_for);
             return websocket::upgrade(
                 self.inner.endpoint.clone(),
-                &self.inner.origins,
+                &settings.origins,
                 self.inner.shutdown.subscribe(),
                 request,
+                info,
             );
         }
-        if request.method() != Method::GET && request.method() != Method::HEAD {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        if let Some(route) = settings
+            .plain
+            .iter()
+            .find(|route| route.path == path && route.method == request.method())
+        {
+            return plain::call(route, request).await;
         }
-        if let (Some(file), Some(dir)) = (path.strip_prefix("/assets/"), &self.inner.assets) {
-            return asset(dir, file).await;
+        let method = request.method();
+        let readable = method == Method::GET || method == Method::HEAD;
+        if readable {
+            if let Some(response) = static_files::serve(
+                &settings.statics,
+                path,
+                request.headers(),
+                &settings.cache_control,
+            )
+            .await
+            {
+                return response;
+            }
         }
-        let path_and_query = request
-            .uri()
+        let endpoint = &self.inner.endpoint;
+        if !readable {
+            return match endpoint.router().find(path) {
+                Some(_) => self.error(StatusCode::METHOD_NOT_ALLOWED, None),
+                None => self.error(StatusCode::NOT_FOUND, None),
+            };
+        }
+        let (parts, _body) = request.into_parts();
+        let session = settings
+            .session
+            .as_ref()
+            .map(|session| session(&parts))
+            .unwrap_or_default();
+        let path_and_query = parts
+            .uri
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/");
         // A full-page `redirect` carries its flash in a cookie the client set.
-        let flash = cookie(request.headers(), FLASH_COOKIE);
-        match self
-            .inner
-            .endpoint
-            .render_page_with_flash(path_and_query, Session::default(), flash.as_deref())
+        let flash = request_cookie(&parts.headers, FLASH_COOKIE);
+        match endpoint
+            .render_page_with_flash(path_and_query, session, flash.as_deref())
             .await
         {
             Ok(Page::Html(html)) => {
-                let mut response = Response::new(Full::new(Bytes::from(html)));
-                let headers = response.headers_mut();
-                headers.insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                );
-                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                let mut response = html_response(StatusCode::OK, html);
                 if flash.is_some() {
-                    headers.insert(
+                    response.headers_mut().insert(
                         SET_COOKIE,
                         HeaderValue::from_static("__phoenix_flash__=; max-age=0; path=/"),
                     );
@@ -159,18 +361,66 @@ impl LiveService {
                 }
                 response
             }
-            Ok(Page::NotFound) => text(StatusCode::NOT_FOUND, "not found"),
+            Ok(Page::NotFound) => self.error(StatusCode::NOT_FOUND, None),
+            Ok(Page::Error { status, html }) => html_response(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                html,
+            ),
             Ok(Page::BadRequest(message)) => {
                 tracing::warn!(target: "liveview::rejection", message = %Untrusted(&message), "page refused");
-                text_owned(StatusCode::BAD_REQUEST, format!("bad request: {message}"))
+                self.error(StatusCode::BAD_REQUEST, Some(&message))
             }
-            Ok(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
+            Ok(_) => self.error(StatusCode::INTERNAL_SERVER_ERROR, None),
             Err(error) => {
                 tracing::error!(error = %Untrusted(&error.to_string()), "page render failed");
-                text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+                self.error(StatusCode::INTERNAL_SERVER_ERROR, None)
             }
         }
     }
+
+    /// An error page from the endpoint's error renderer.
+    fn error(&self, status: StatusCode, message: Option<&str>) -> Response<Full<Bytes>> {
+        let html = self.inner.endpoint.error_page(status.as_u16(), message);
+        html_response(status, html)
+    }
+}
+
+/// What the socket's views see of the client that upgrades with `request`.
+fn connect_info<B>(request: &Request<B>, trust_forwarded_for: bool) -> ConnectInfo {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .map(|value| cut(&String::from_utf8_lossy(value.as_bytes()), 512))
+    };
+    ConnectInfo {
+        peer: request.extensions().get::<PeerAddr>().map(|peer| peer.0),
+        user_agent: header(USER_AGENT),
+        x_forwarded_for: trust_forwarded_for
+            .then(|| header(HeaderName::from_static("x-forwarded-for")))
+            .flatten(),
+    }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+fn html_response(status: StatusCode, html: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(html)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 impl hyper::service::Service<Request<Incoming>> for LiveService {
@@ -285,9 +535,6 @@ fn default_max_connections() -> usize {
 /// The permit of one served connection, carried in its requests' extensions so that a
 /// LiveView socket keeps counting against [`ServeOptions::max_connections`] after its HTTP
 /// connection handed it over.
-/// The peer's address, carried in its requests' extensions (for the socket's span).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub(crate) std::net::SocketAddr);
 
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionPermit(#[allow(dead_code)] pub(crate) Arc<OwnedSemaphorePermit>);
@@ -388,18 +635,6 @@ pub async fn serve_with_options(
     Ok(())
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, value)| *key == name && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
-}
-
 fn is_transient(error: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
@@ -412,10 +647,6 @@ pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Byte
     text_body(status, Bytes::from_static(body.as_bytes()))
 }
 
-fn text_owned(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    text_body(status, Bytes::from(body))
-}
-
 fn text_body(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
@@ -426,28 +657,25 @@ fn text_body(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     response
 }
 
-async fn asset(dir: &Path, file: &str) -> Response<Full<Bytes>> {
-    if file.is_empty()
-        || file
-            .split('/')
-            .any(|part| part.is_empty() || part == ".." || part == "." || part.contains('\\'))
-    {
-        return text(StatusCode::NOT_FOUND, "not found");
-    }
-    match tokio::fs::read(dir.join(file)).await {
-        Ok(bytes) => {
-            let mut response = Response::new(Full::new(Bytes::from(bytes)));
-            let mime = mime_guess::from_path(file).first_or_octet_stream();
-            let content_type = match (mime.type_(), mime.get_param(mime_guess::mime::CHARSET)) {
-                // Text without a declared charset is served as UTF-8 (the bundle, styles).
-                (mime_guess::mime::TEXT, None) => format!("{mime}; charset=utf-8"),
-                _ => mime.to_string(),
-            };
-            if let Ok(content_type) = HeaderValue::from_str(&content_type) {
-                response.headers_mut().insert(CONTENT_TYPE, content_type);
-            }
-            response
-        }
-        Err(_) => text(StatusCode::NOT_FOUND, "not found"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_info_takes_the_peer_the_agent_and_forwarded_for_only_when_trusted() {
+        let peer: std::net::SocketAddr = "10.1.2.3:4000".parse().unwrap();
+        let mut request = Request::builder()
+            .header(USER_AGENT, "x".repeat(600))
+            .header("x-forwarded-for", "203.0.113.9")
+            .body(())
+            .unwrap();
+        request.extensions_mut().insert(PeerAddr(peer));
+        let info = connect_info(&request, false);
+        assert_eq!(info.peer, Some(peer));
+        assert_eq!(info.user_agent.as_deref().map(str::len), Some(512));
+        assert_eq!(info.x_forwarded_for, None, "not trusted by default");
+        let info = connect_info(&request, true);
+        assert_eq!(info.x_forwarded_for.as_deref(), Some("203.0.113.9"));
+        assert_eq!(cut("héllo", 2), "h");
     }
 }

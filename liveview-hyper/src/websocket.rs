@@ -34,6 +34,7 @@ pub(crate) fn upgrade<B>(
     origins: &Origins,
     shutdown: watch::Receiver<bool>,
     mut request: Request<B>,
+    info: liveview_core::ConnectInfo,
 ) -> Response<Full<Bytes>> {
     let headers = request.headers();
     let is_upgrade = headers
@@ -81,7 +82,7 @@ pub(crate) fn upgrade<B>(
                     Some(config),
                 )
                 .await;
-                run(endpoint, socket, shutdown).await;
+                run(endpoint, socket, shutdown, info).await;
             }
             Err(error) => tracing::debug!(%error, "websocket upgrade failed"),
         }
@@ -230,6 +231,7 @@ async fn run<S>(
     endpoint: Arc<Endpoint>,
     socket: WebSocketStream<S>,
     mut shutdown: watch::Receiver<bool>,
+    info: liveview_core::ConnectInfo,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -244,6 +246,7 @@ async fn run<S>(
     });
     let ending = {
         let mut connection = endpoint.connect_with(transport.clone());
+        connection.set_connect_info(info);
         tracing::debug!("socket connected");
         let ending = read_loop(
             &mut connection,

@@ -199,6 +199,7 @@ pub(crate) fn fuzz(args: &[String]) -> Result<()> {
 
 pub(crate) fn lint() -> Result<()> {
     run_checked(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    build_docs()?;
     run_checked(cargo().args([
         "clippy",
         "--workspace",

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 mod assets;
 mod bench;
 mod checks;
+mod docs;
 mod run;
 mod server;
 mod services;
@@ -27,6 +28,7 @@ mod services;
 use assets::*;
 use bench::*;
 use checks::*;
+use docs::*;
 use run::*;
 use server::*;
 use services::{ensure_tools, hold_default_redis_port, RedisServer, CHROMIUM, REDIS_SERVER};
@@ -57,9 +59,10 @@ tasks:
            nodes.rs), then e2e; stops redis-server at the end, also on failure
   fuzz-diff [--cases N]
            the property-based diff conformance test with N cases
-  lint     `cargo fmt --all -- --check` and
+  lint     `cargo fmt --all -- --check`,
            `cargo clippy --workspace --all-targets -- -D warnings` (also with
-           the Redis backend and the multi-node tests)
+           the Redis backend and the multi-node tests) and the docs build
+           without warnings
   probe    [--only attack,attack]: the hardening probe (loadgen probe) against a
            fresh release examples server per attack: what each attack costs it
   bench    load benchmark: our server, LiveViewJS 0.8.1 (js/bench) and a bare
@@ -68,6 +71,9 @@ tasks:
            of liveview-diff. Quick by default; `--full` for figures (3 runs,
            hold_50000). Other args go to `loadgen suite` (e.g. `--only
            counter,table`, `--servers ours,echo`, `--reps 5`, `--hold 20000`)
+  docs [--no-open]
+           `cargo doc` of the workspace (warnings are errors), then opens the
+           user guide (target/doc/liveview_hyper/guide/index.html)
   help     this text";
 
 /// How long the example server may take to print its `listening on` line.
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz(&rest),
         "bench" => bench(&rest),
         "probe" => probe(&rest),
+        "docs" => docs(&rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -16,6 +16,7 @@ use super::rate::TokenBucket;
 use super::shared::{Join, Shared};
 use super::transport::{send_text, Outbound, Transport};
 use super::upload_channel::UploadChannels;
+use crate::hooks::ConnectInfo;
 use crate::protocol::{ChannelRef, Frame, FrameError, Payload};
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
@@ -47,6 +48,8 @@ pub struct Connection {
     rate: TokenBucket,
     /// Bytes of client payloads waiting in (or being handled from) this socket's mailboxes.
     queued: Arc<AtomicUsize>,
+    /// What the transport knows about the client (for `Socket::connect_info`).
+    connect_info: Option<Arc<ConnectInfo>>,
     /// Counts the socket in `liveview_sockets` while it lives.
     _alive: Alive,
 }
@@ -58,6 +61,22 @@ pub(super) struct Channel {
 }
 
 impl Connection {
+    /// Sets what the transport knows about this client (peer address, user agent, …): the
+    /// views it joins see it in [`Socket::connect_info`](crate::Socket::connect_info)
+    /// (Phoenix: `connect_info`). Call it before the first frame.
+    ///
+    /// ```
+    /// # use liveview_core::{ConnectInfo, Endpoint, Router};
+    /// let endpoint = Endpoint::builder(Router::new()).random_secret_key().build().unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (mut connection, _frames) = endpoint.connect();
+    /// connection.set_connect_info(ConnectInfo { user_agent: Some("test".into()), ..Default::default() });
+    /// # });
+    /// ```
+    pub fn set_connect_info(&mut self, info: ConnectInfo) {
+        self.connect_info = Some(Arc::new(info));
+    }
+
     pub(crate) fn new(shared: Arc<Shared>, transport: Arc<dyn Transport>) -> Self {
         let rate = TokenBucket::new(
             shared.config.max_messages_per_second,
@@ -70,6 +89,7 @@ impl Connection {
             rate,
             out: transport,
             queued: Arc::new(AtomicUsize::new(0)),
+            connect_info: None,
             _alive: Alive::new(crate::telemetry::SOCKETS),
         }
     }
@@ -288,6 +308,10 @@ impl Connection {
             csrf: verified.claims.csrf,
             flash: verified.flash,
             out: self.out.clone(),
+            live_session: verified.live_session.clone(),
+            action: verified.action.cloned(),
+            connect_params: Arc::new(verified.connect_params),
+            connect_info: self.connect_info.clone(),
             nested: verified.nested.is_some(),
         });
         if let Some(parent) = parent {

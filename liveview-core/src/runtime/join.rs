@@ -41,6 +41,11 @@ pub(crate) struct Verified<'a> {
     pub(crate) claims: SessionClaims,
     /// The flash to mount with.
     pub(crate) flash: Flash,
+    /// The route's live session and action.
+    pub(crate) live_session: &'a std::sync::Arc<crate::live_session::LiveSession>,
+    pub(crate) action: Option<&'a std::sync::Arc<str>>,
+    /// The join's params: the client's connect params.
+    pub(crate) connect_params: Map<String, Value>,
     /// For a nested view: it is one (`handle_params` does not run), and its parent's id
     /// (`None` for a sticky view).
     pub(crate) nested: Option<Option<String>>,
@@ -141,7 +146,7 @@ pub(crate) fn verify<'a>(
     }
     if let Some(nested) = claims.nested.clone() {
         // A nested view: no URL of its own; its view comes from the token.
-        let (route, view) = shared
+        let (route, view, live_session) = shared
             .routes
             .find_child(&nested.view)
             .ok_or(Refusal::UnknownChild)?;
@@ -153,6 +158,9 @@ pub(crate) fn verify<'a>(
             params: Params::default(),
             claims,
             flash: Flash::default(),
+            live_session,
+            action: None,
+            connect_params: request.params,
             nested: Some(nested.parent),
         });
     }
@@ -197,6 +205,9 @@ pub(crate) fn verify<'a>(
         params,
         claims,
         flash,
+        live_session: found.live_session,
+        action: found.action,
+        connect_params: request.params,
         nested: None,
     })
 }
@@ -215,9 +226,16 @@ mod tests {
 
     struct NoView;
 
+    static DEFAULT_SESSION: std::sync::LazyLock<Arc<crate::live_session::LiveSession>> =
+        std::sync::LazyLock::new(Default::default);
+
     impl Joinable for NoView {
         fn join(&self, _: Join) -> Mailbox {
             unreachable!("verification never joins")
+        }
+
+        fn view_type(&self) -> std::any::TypeId {
+            std::any::TypeId::of::<NoView>()
         }
     }
 
@@ -240,6 +258,8 @@ mod tests {
                 pattern,
                 view: &NoView,
                 params,
+                live_session: &DEFAULT_SESSION,
+                action: None,
             })
         }
 
@@ -247,8 +267,14 @@ mod tests {
             (a == "/admin") == (b == "/admin")
         }
 
-        fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable)> {
-            (key == "child").then_some(("child", &NoView as &dyn Joinable))
+        fn find_child(
+            &self,
+            key: &str,
+        ) -> Option<(&str, &dyn Joinable, &Arc<crate::live_session::LiveSession>)> {
+            static DEFAULT: std::sync::OnceLock<Arc<crate::live_session::LiveSession>> =
+                std::sync::OnceLock::new();
+            let session = DEFAULT.get_or_init(Default::default);
+            (key == "child").then_some(("child", &NoView as &dyn Joinable, session))
         }
     }
 

@@ -19,7 +19,6 @@ mod shared;
 mod transport;
 mod upload_channel;
 mod view_async;
-mod view_navigation;
 mod view_task;
 mod view_uploads;
 

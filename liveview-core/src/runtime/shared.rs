@@ -9,7 +9,11 @@ use liveview_upload::UploadStorage;
 
 use super::message::Mailbox;
 use super::transport::Transport;
+use serde_json::{Map, Value};
+
 use crate::config::Config;
+use crate::hooks::ConnectInfo;
+use crate::live_session::LiveSession;
 use crate::socket::Flash;
 use crate::token::Signer;
 use crate::view::{Params, Session, Url};
@@ -32,8 +36,9 @@ pub(crate) trait Routes: Send + Sync + 'static {
     /// Whether two route patterns are routed and belong to the same live session.
     fn same_session(&self, a: &str, b: &str) -> bool;
 
-    /// The nested view registered under `key` (its type name): the key, and the view.
-    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable)>;
+    /// The nested view registered under `key` (its type name): the key, the view, and the
+    /// live session nested views join in (no `on_mount` hooks).
+    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable, &Arc<LiveSession>)>;
 }
 
 /// A routed path.
@@ -41,6 +46,8 @@ pub(crate) struct RouteMatch<'a> {
     pub(crate) pattern: &'a str,
     pub(crate) view: &'a dyn Joinable,
     pub(crate) params: Params,
+    pub(crate) live_session: &'a Arc<LiveSession>,
+    pub(crate) action: Option<&'a Arc<str>>,
 }
 
 /// A view the runtime can run: implemented by the type-erased view entries of the router.
@@ -48,6 +55,10 @@ pub(crate) trait Joinable: Send + Sync + 'static {
     /// Creates the view for a verified join, its mount queued (run it to mount and answer
     /// the join); returns its cell.
     fn join(&self, join: Join) -> Mailbox;
+
+    /// The view's type: a patch moves between routes of the same view type (and live
+    /// session) without a remount.
+    fn view_type(&self) -> std::any::TypeId;
 }
 
 /// A verified join, handed to the view's task.
@@ -64,6 +75,13 @@ pub(crate) struct Join {
     pub(crate) csrf: String,
     pub(crate) flash: Flash,
     pub(crate) out: Arc<dyn Transport>,
+    /// The route's live session (its `on_mount` hooks) and action.
+    pub(crate) live_session: Arc<LiveSession>,
+    pub(crate) action: Option<Arc<str>>,
+    /// The join's params (the client's connect params).
+    pub(crate) connect_params: Arc<Map<String, Value>>,
+    /// What the transport knows about the client.
+    pub(crate) connect_info: Option<Arc<ConnectInfo>>,
     /// A nested view: mounted without `handle_params`, and it cannot patch the URL.
     pub(crate) nested: bool,
 }

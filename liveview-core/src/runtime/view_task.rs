@@ -16,10 +16,13 @@ use super::message::{ChannelMsg, ClientKind, Mailbox, Queued};
 use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
 use super::upload_channel::UploadSlot;
-use crate::catch::{callback, catch, catch_sync};
+use crate::catch::{callback, callback_status, catch, catch_sync, Failure};
 use crate::component::{flush, parent_info, ComponentScope, Registry};
 use crate::event::ClientEvent;
+use crate::hooks::run_on_mount;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
+use crate::lifecycle::{self, HookFlow};
+use crate::live_session::LiveSession;
 use crate::nested::{NestedScope, NestedState};
 use crate::protocol::payload::{self, Turn};
 use crate::protocol::ChannelRef;
@@ -29,9 +32,7 @@ use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
 use crate::view::{LiveView, Meta, Params, Session, Url};
 
-/// How many `push_patch` calls may chain (each one's `handle_params` patching again) before
-/// the view is considered looping and crashed.
-pub(super) const MAX_CHAINED_PATCHES: usize = 20;
+mod navigation;
 
 /// Creates the view of a verified join, parked in its cell with its mount queued.
 pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
@@ -52,6 +53,9 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         Some(join.shared.pubsub.clone()),
     );
     socket.set_flash(join.flash);
+    socket.extras.live_action = join.action;
+    socket.extras.connect_params = Some(join.connect_params);
+    socket.extras.connect_info = join.connect_info;
     let capacity = join.shared.config.view_queue;
     let task = ViewTask {
         view,
@@ -62,6 +66,7 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         route: join.route,
         url: join.url,
         csrf: join.csrf,
+        live_session: join.live_session,
         out: join.out,
         last: None,
         upload_slots: HashMap::new(),
@@ -114,12 +119,14 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) socket: Socket<V>,
     topic: Arc<str>,
     join_ref: Arc<str>,
-    pub(super) route: String,
-    pub(super) url: Url,
+    route: String,
+    url: Url,
     csrf: String,
-    pub(super) out: Arc<dyn Transport>,
+    /// The route's live session: its `on_mount` hooks run before mount.
+    live_session: Arc<LiveSession>,
+    out: Arc<dyn Transport>,
     /// The last tree sent: a mirror of what the client holds.
-    pub(super) last: Option<Rendered>,
+    last: Option<Rendered>,
     /// The writers of the upload channels registered for this view's entries.
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
@@ -255,17 +262,39 @@ impl<V: LiveView> ViewTask<V> {
     /// Mounts and answers the join; returns whether the view is live.
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let msg_ref = msg_ref.as_deref();
-        let mounted = callback(self.view.mount(&mut self.socket, params, session)).await;
-        let with_params = match mounted {
-            // Only the routed view handles the URL.
-            Ok(()) if self.nested => Ok(()),
-            Ok(()) => callback(self.view.handle_params(&mut self.socket, &self.url, params))
+        let hooks = self.live_session.clone();
+        let halted = run_on_mount(
+            &hooks.on_mount,
+            &mut self.socket,
+            params,
+            session,
+            &self.url,
+        );
+        if let Err(failure) = halted {
+            return self.join_failed(msg_ref, failure).await;
+        }
+        // A hook that halted with a redirect: no mount, the join's reply sends the client there.
+        if self.socket.navigation().is_none() {
+            let mounted = callback_status(self.view.mount(&mut self.socket, params, session)).await;
+            if let Err(failure) = mounted {
+                return self.join_failed(msg_ref, failure).await;
+            }
+            // Only the routed view handles the URL (not a nested one).
+            let with_params = if self.nested {
+                Ok(())
+            } else {
+                callback(lifecycle::handle_params(
+                    &*self.view,
+                    &mut self.socket,
+                    &self.url,
+                    params,
+                ))
                 .await
-                .map_err(|message| format!("handle_params: {message}")),
-            Err(message) => Err(format!("mount: {message}")),
-        };
-        if let Err(message) = with_params {
-            return self.join_crashed(msg_ref, &message).await;
+            };
+            if let Err(message) = with_params {
+                let message = format!("handle_params: {message}");
+                return self.join_crashed(msg_ref, &message).await;
+            }
         }
         let mut live_patch = None;
         match self.navigate(&mut live_patch).await {
@@ -302,6 +331,20 @@ impl<V: LiveView> ViewTask<V> {
         self.socket.after_render();
         send_text(&*self.out, frame).await;
         true
+    }
+
+    /// A join whose hooks or mount failed: a page status (404, 403) is refused as
+    /// `unauthorized`, so the client loads the page over HTTP and shows the error page;
+    /// anything else crashed the join.
+    async fn join_failed(&mut self, msg_ref: Option<&str>, failure: Failure) -> bool {
+        if failure.status.is_some() {
+            tracing::debug!(topic = %Untrusted(&self.topic), route = %self.route, message = %Untrusted(&failure.message), "join refused by mount");
+            let frame = self.channel().error(msg_ref, "unauthorized");
+            send_text(&*self.out, frame).await;
+            return false;
+        }
+        let message = format!("mount: {}", failure.message);
+        self.join_crashed(msg_ref, &message).await
     }
 
     async fn join_crashed(&mut self, msg_ref: Option<&str>, message: &str) -> bool {
@@ -405,7 +448,7 @@ impl<V: LiveView> ViewTask<V> {
         if event.name == "lv:clear-flash" {
             let key = event.value.get("key").and_then(Value::as_str);
             self.socket.clear_flash(key);
-        } else {
+        } else if self.socket.event_hooks(&event) == HookFlow::Continue {
             let typed = match event.decode::<V::Event>() {
                 Ok(typed) => typed,
                 Err(error) => {
@@ -465,52 +508,6 @@ impl<V: LiveView> ViewTask<V> {
         self.finish_turn(msg_ref, None).await
     }
 
-    async fn on_live_patch(
-        &mut self,
-        msg_ref: Option<String>,
-        payload: Queued,
-    ) -> Result<Flow, Crash> {
-        #[derive(Deserialize)]
-        struct Patch {
-            url: String,
-        }
-        let Ok(patch) = serde_json::from_str::<Patch>(payload.get()) else {
-            return self
-                .refuse(msg_ref.as_deref(), "malformed live_patch")
-                .await;
-        };
-        drop(payload);
-        let url = Url::parse(&patch.url);
-        // A patch stays in this view only for its own route and a query that decodes; anything
-        // else takes the `link_redirect` path (a new join, or a page load that answers 400).
-        let params = self
-            .shared
-            .routes
-            .find_route(url.path())
-            .filter(|found| found.pattern == self.route)
-            .and_then(|found| {
-                let mut params = found.params;
-                let query = url
-                    .query()
-                    .map_or(Ok(()), |query| params.extend_query(query));
-                query.is_ok().then_some(params)
-            });
-        let Some(params) = params else {
-            let reply = payload::link_redirect_reply(self.channel(), msg_ref.as_deref());
-            send_text(&*self.out, reply).await;
-            return Ok(Flow::Continue);
-        };
-        self.url = url;
-        self.socket.clear_flash(None);
-        callback(
-            self.view
-                .handle_params(&mut self.socket, &self.url, &params),
-        )
-        .await
-        .map_err(Crash)?;
-        self.finish_turn(msg_ref, None).await
-    }
-
     /// `phx_leave`: the reply, then `phx_close` (Phoenix closes every channel that stops
     /// normally with `[join_ref, join_ref, topic, "phx_close", {}]`).
     async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
@@ -545,9 +542,11 @@ impl<V: LiveView> ViewTask<V> {
     }
 
     async fn on_info(&mut self, info: V::Info) -> Result<Flow, Crash> {
-        callback(self.view.handle_info(&mut self.socket, info))
-            .await
-            .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        if self.socket.info_hooks(&info) == HookFlow::Continue {
+            callback(self.view.handle_info(&mut self.socket, info))
+                .await
+                .map_err(|message| Crash(format!("handle_info: {message}")))?;
+        }
         self.finish_turn(None, None).await
     }
 

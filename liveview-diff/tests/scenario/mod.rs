@@ -2,6 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use liveview_diff::client::ClientTree;
 use liveview_diff::{wire, Rendered};
 
 use crate::support::oracle::merge_plain;
@@ -76,6 +77,37 @@ pub fn check(scenarios: &[Vec<Rendered>]) -> Result<(), String> {
                 "scenario {scenario} step {step}: the client holds\n    {got}\n  instead of\n    {want}\n{}",
                 describe(scenario)
             ));
+        }
+    }
+    // The project's own client-side merge (`ClientTree`, used by the test toolkit) must hold
+    // exactly what the real client holds, step by step.
+    let mut tree: Option<ClientTree> = None;
+    for (index, line) in input.iter().enumerate() {
+        let (scenario, step) = origin[index];
+        let value: serde_json::Value = serde_json::from_str(line).expect("wire JSON parses");
+        let merged = if step == 0 {
+            ClientTree::join(value).map(|(joined, _)| {
+                tree = Some(joined);
+            })
+        } else {
+            tree.as_mut().expect("joined").apply(value).map(drop)
+        };
+        let ours = merged.and_then(|()| tree.as_mut().expect("joined").plain_html());
+        match ours {
+            Ok(ours) if ours == html[index] => {}
+            Ok(ours) => {
+                return Err(format!(
+                    "scenario {scenario} step {step}: ClientTree holds\n    {ours}\n  but the real client holds\n    {}\n{}",
+                    html[index],
+                    describe(scenario)
+                ))
+            }
+            Err(err) => {
+                return Err(format!(
+                    "scenario {scenario} step {step}: ClientTree refused what the real client merged: {err}\n{}",
+                    describe(scenario)
+                ))
+            }
         }
     }
     Ok(())
