@@ -142,10 +142,11 @@ async fn children_join_under_their_parent_and_run_on_their_own() {
     };
     let composed = fill(&parent_html, "counter-left", &left_html);
     let composed = fill(&composed, "counter-right", &right_html);
+    // The main container's content (compared up to the clock's container, below).
     let dead_inner = {
-        let start = dead.find("data-phx-static=\"\">").unwrap() + "data-phx-static=\"\">".len();
-        let end = dead.rfind("</div>\n</body>").unwrap();
-        dead[start..end].to_owned()
+        let main = dead.find("data-phx-main").unwrap();
+        let start = dead[main..].find('>').unwrap() + main + 1;
+        dead[start..].to_owned()
     };
     // (The clock child is not joined here: compare up to its container.)
     let clock_at = |html: &str| html.find("<div id=\"clock\"").unwrap();
