@@ -62,6 +62,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "Feed: a stream (append, prepend with a limit, update, delete, reset)",
     ),
     (
+        "/volunteers",
+        "Volunteers: a form validated as you type, new entries shared live between tabs",
+    ),
+    (
+        "/books",
+        "Books: create, edit and delete with typed, validated forms and nested rows",
+    ),
+    (
         "/account",
         "Users: log in (phx-trigger-action, a signed cookie), an on_mount guard, a second live session",
     ),

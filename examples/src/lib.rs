@@ -11,6 +11,7 @@
 pub mod async_dashboard;
 pub mod auth;
 pub mod autocomplete;
+pub mod books;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
@@ -34,6 +35,7 @@ pub mod sticky;
 pub mod table;
 pub mod upload;
 pub mod volume;
+pub mod volunteers;
 pub mod web;
 
 use std::fmt;
@@ -112,6 +114,8 @@ pub fn router_with(node: &Node) -> Router {
         })
         .live("/cards", cards::Cards)
         .live("/feed", feed::Feed)
+        .live("/volunteers", volunteers::Volunteers::default())
+        .live("/books", books::Books::default())
         .live("/async", async_dashboard::AsyncDashboard::default())
         .live("/async/tasks", async_dashboard::AsyncTasks)
         .live("/streams/components", component_streams::ComponentStreams)

@@ -19,8 +19,9 @@ pub struct State {
 pub enum Event {
     /// `phx-change="update"` on the form.
     Update {
-        /// The slider's value (form values arrive as strings).
-        photo_count: String,
+        /// The slider's value (decoded from the form's text; a value that is not a number is
+        /// refused with an error naming `photo_count`).
+        photo_count: u32,
     },
 }
 
@@ -47,7 +48,7 @@ impl LiveView for Prints {
 
     async fn handle_event(&self, socket: &mut Socket<Self>, event: Event) -> ViewResult {
         let Event::Update { photo_count } = event;
-        let count = photo_count.parse::<u32>().unwrap_or(10).clamp(10, 500);
+        let count = photo_count.clamp(10, 500);
         socket.assign(|state| state.count = count);
         Ok(())
     }

@@ -11,12 +11,13 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Method;
 use liveview_core::{html, render_to_string, Endpoint};
-use liveview_hyper::{LiveService, PeerAddr, SessionCookie};
+use liveview_hyper::{LiveService, PeerAddr, ServeOptions, SessionCookie};
 
 use crate::auth;
 
 /// The axum app serving `endpoint` (the live routes, the assets in `assets`) plus the login
-/// routes, and the live service (to close its sockets on shutdown). Serve the app with
+/// routes, and the live service (to close its sockets on shutdown). [`serve`] serves it with
+/// the live service's defences; with `axum::serve`, use
 /// `into_make_service_with_connect_info::<SocketAddr>()` so views see the peer's address.
 pub fn app(endpoint: Arc<Endpoint>, assets: PathBuf) -> (axum::Router, LiveService) {
     let cookie = SessionCookie::new(auth::COOKIE, endpoint.signer().clone());
@@ -62,28 +63,14 @@ async fn peer_addr(mut request: Request, next: Next) -> axum::response::Response
     next.run(request).await
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then closes the live sockets with
-/// 1001 (clients reconnect elsewhere) and waits up to 10 seconds for them to end, as
-/// `liveview_hyper::serve` does.
+/// Serves `app` on `listener` until `shutdown` resolves, with the live service's defences
+/// (connection cap, header read timeout; see `liveview_hyper::serve_app`); then closes the
+/// live sockets with 1001 (clients reconnect elsewhere) and waits for them to end.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     live: LiveService,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let closing = live.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        closing.close_sockets();
-    })
-    .await?;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while live.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    Ok(())
+    liveview_hyper::serve_app(listener, app, live, ServeOptions::default(), shutdown).await
 }

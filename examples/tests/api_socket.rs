@@ -90,7 +90,7 @@ async fn page_title_is_sent_as_t_and_put_flash_is_cleared_by_lv_clear_flash() {
     let reply = view.event(keydown("key_update", "ArrowUp")).await;
     assert_eq!(
         reply,
-        json!({"diff": {"1": "60", "2": "width: 60%; height: 1em; background: #4a4", "t": "Volume 60%"}})
+        json!({"diff": {"1": "60", "2": " style=\"width: 60%; height: 1em; background: #4a4\"", "t": "Volume 60%"}})
     );
     // A key that changes nothing: an empty reply, no title.
     assert_eq!(view.event(keydown("key_update", "a")).await, json!({}));
@@ -146,7 +146,7 @@ async fn phx_change_on_a_range_slider() {
     // 120 prints at 50 cents, 20% off: $48.00.
     assert_eq!(
         reply,
-        json!({"diff": {"0": "120", "1": "120", "2": "48"}}),
+        json!({"diff": {"0": "120", "1": " value=\"120\"", "2": "48"}}),
         "the cents did not change: not sent"
     );
 }
@@ -306,7 +306,7 @@ async fn send_info_results_arrive_as_a_diff_push_after_the_reply() {
     assert_eq!(
         reply,
         json!({"diff": {
-            "0": "596",
+            "0": " value=\"596\"",
             "1": " readonly",
             "2": {"0": "596", "s": ["<p id=\"loading\" class=\"loading\">Searching for ", "…</p>"]}
         }})
@@ -331,12 +331,16 @@ async fn autocomplete_suggests_on_change_and_searches_through_send_info() {
     let mut view = Joined::open(address, "/autocomplete").await;
     let reply = view.event(form("suggest", "city=ch", Some("city"))).await;
     let diff = &reply["diff"];
-    assert_eq!(diff["0"], json!("ch"));
+    assert_eq!(diff["0"], json!(" value=\"ch\""));
+    let options = json!({"k": {
+        "0": {"0": " value=\"Charlotte\""}, "1": {"0": " value=\"Chattanooga\""},
+        "2": {"0": " value=\"Cheyenne\""}, "3": {"0": " value=\"Chicago\""}, "kc": 4
+    }});
     let suggestions = json!({"k": {
         "0": {"0": "Charlotte"}, "1": {"0": "Chattanooga"}, "2": {"0": "Cheyenne"},
         "3": {"0": "Chicago"}, "kc": 4
     }});
-    assert_eq!(diff["1"], suggestions, "the datalist");
+    assert_eq!(diff["1"], options, "the datalist");
     assert_eq!(diff["2"], suggestions, "the list");
     assert_eq!(diff["3"], json!("1"), "one suggest event counted");
 
@@ -378,4 +382,25 @@ async fn subscribe_delivers_a_broadcast_from_another_connection() {
     let carol = Joined::open(address, "/rtcounter").await;
     assert_eq!(carol.rendered()["0"], json!("1"));
     assert_eq!(bob.client.try_recv(Duration::from_millis(200)).await, None);
+}
+
+#[tokio::test]
+async fn a_form_value_that_does_not_decode_is_refused_naming_its_field_and_the_view_goes_on() {
+    let address = start().await;
+    let mut view = Joined::open(address, "/prints").await;
+    let reply = view
+        .event_raw(form("update", "photo_count=lots", Some("photo_count")))
+        .await;
+    assert_eq!(reply[4]["status"], json!("error"));
+    assert_eq!(reply[4]["response"]["reason"], json!("invalid value"));
+    let message = reply[4]["response"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("invalid value for `photo_count`: "),
+        "{message}"
+    );
+    // The view kept its state and still works.
+    let reply = view
+        .event(form("update", "photo_count=20", Some("photo_count")))
+        .await;
+    assert_eq!(reply["diff"]["0"], json!("20"));
 }

@@ -40,7 +40,7 @@ async fn ten_thousand_messages_leave_the_view_holding_nothing() {
             !reply.to_string().contains("message "),
             "the reply carries no message: {reply}"
         );
-        let row = json!({"0": {"k": {"0": {"0": format!("msg-{node}-{n}"), "1": "ann", "2": text}, "kc": 1}}});
+        let row = json!({"0": {"k": {"0": {"0": format!(" id=\"msg-{node}-{n}\""), "1": "ann", "2": text}, "kc": 1}}});
         // The sender's own view and another tab's view both get exactly the new row.
         for view in [&mut sender, &mut watcher] {
             let (event, diff) = view.pushed().await;

@@ -438,17 +438,23 @@ async fn unknown_events_get_unknown_event() {
 }
 
 #[tokio::test]
-async fn event_values_of_the_wrong_type_get_unknown_event() {
+async fn event_values_of_the_wrong_type_are_refused_naming_the_field() {
     let address = start().await;
     let mut table = Joined::open(address, "/table").await;
-    let (join_ref, topic) = (table.join_ref.clone(), table.topic.clone());
-    // `bump` takes `{"id": String}`.
-    for value in [json!({"id": 5}), json!({}), json!("5"), json!([1])] {
+    // `bump` takes `{"id": String}`: a known event with a bad value is not "unknown event".
+    for (value, field) in [
+        (json!({"id": 5}), "`id`"),
+        (json!({}), "missing field `id`"),
+        (json!("5"), "invalid type"),
+        (json!([1]), "invalid"),
+    ] {
         let msg_ref = table.push("event", support::click("bump", value)).await;
-        assert_eq!(
-            table.client.recv().await,
-            error_reply(Some(&join_ref), &msg_ref, &topic, "unknown event")
-        );
+        let reply = table.client.recv().await;
+        assert_eq!(reply[1], json!(msg_ref));
+        assert_eq!(reply[4]["status"], json!("error"));
+        assert_eq!(reply[4]["response"]["reason"], json!("invalid value"));
+        let message = reply[4]["response"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "{message}");
     }
     let response = table
         .event(support::click("bump", json!({"id": "5", "value": ""})))

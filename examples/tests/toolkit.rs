@@ -6,6 +6,8 @@
 mod components;
 #[path = "toolkit/counter.rs"]
 mod counter;
+#[path = "toolkit/forms.rs"]
+mod forms;
 #[path = "toolkit/live_updates.rs"]
 mod live_updates;
 #[path = "toolkit/navigation.rs"]
@@ -14,6 +16,8 @@ mod navigation;
 mod pages;
 #[path = "toolkit/uploads.rs"]
 mod uploads;
+#[path = "toolkit/users.rs"]
+mod users;
 
 use std::sync::Arc;
 

@@ -233,13 +233,19 @@ async fn files_of_the_wrong_type_or_size_get_entry_errors() {
     let rows = &diff["5"]["k"];
     assert_eq!(rows["kc"], json!(2));
     assert_eq!(rows["0"]["1"], json!("big.txt"));
-    assert_eq!(rows["0"]["5"]["k"]["0"]["0"], json!("too_large"));
+    assert_eq!(
+        rows["0"]["5"]["k"]["0"]["0"],
+        json!(" data-reason=\"too_large\"")
+    );
     assert_eq!(
         rows["0"]["5"]["k"]["0"]["1"],
         json!("This file is larger than 2 MB.")
     );
     assert_eq!(rows["1"]["1"], json!("evil.exe"));
-    assert_eq!(rows["1"]["5"]["k"]["0"]["0"], json!("not_accepted"));
+    assert_eq!(
+        rows["1"]["5"]["k"]["0"]["0"],
+        json!(" data-reason=\"not_accepted\"")
+    );
     assert_eq!(
         rows["1"]["5"]["k"]["0"]["1"],
         json!("This kind of file is not accepted (only .txt, .png, .jpg, .bin).")

@@ -184,7 +184,7 @@ pub(crate) trait ErasedComponent: Send {
     fn handle_event<'a>(
         &'a mut self,
         event: &'a ClientEvent,
-    ) -> BoxFuture<'a, Result<ViewResult, serde_json::Error>>;
+    ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>>;
     /// A finished async task of this component; `None` when it is stale (nothing to do).
     fn finish_async(&mut self, done: AsyncDone) -> Option<BoxFuture<'_, ViewResult>>;
     /// `send_update`: `update` with these props; `false` if they are of another type.
@@ -215,7 +215,7 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
     fn handle_event<'a>(
         &'a mut self,
         event: &'a ClientEvent,
-    ) -> BoxFuture<'a, Result<ViewResult, serde_json::Error>> {
+    ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>> {
         Box::pin(async move {
             let typed = event.decode::<C::Event>()?;
             Ok(self.component.handle_event(&mut self.socket, typed).await)

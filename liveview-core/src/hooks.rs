@@ -282,3 +282,74 @@ pub(crate) fn run_on_mount<V: LiveView>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::socket::Navigation;
+    use crate::view::Meta;
+    use liveview_diff::{html, Rendered};
+
+    #[derive(Default)]
+    struct Page;
+
+    impl LiveView for Page {
+        type State = ();
+        type Event = ();
+        type Info = ();
+
+        fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+            html! {}
+        }
+    }
+
+    fn run(hooks: &[OnMountHook]) -> (Result<(), Failure>, Socket<Page>) {
+        let mut socket = Socket::new("phx-1".into(), false, None, None);
+        let url = Url::parse("/");
+        let result = run_on_mount(
+            hooks,
+            &mut socket,
+            &Params::default(),
+            &Session::default(),
+            &url,
+        );
+        (result, socket)
+    }
+
+    #[test]
+    fn hooks_assign_halt_with_a_redirect_or_fail_with_a_status() {
+        let assign: OnMountHook = Arc::new(|hook| {
+            hook.assigns.insert(7_u32);
+            Ok(())
+        });
+        let (result, socket) = run(std::slice::from_ref(&assign));
+        assert!(result.is_ok());
+        assert_eq!(socket.assigns().get::<u32>(), Some(&7));
+
+        // The first halt stops the others.
+        let redirect: OnMountHook = Arc::new(|_| Err(Halt::redirect("/login")));
+        let never: OnMountHook = Arc::new(|_| panic!("after a halt"));
+        let (result, socket) = run(&[redirect, never.clone()]);
+        assert!(result.is_ok());
+        assert_eq!(
+            socket.navigation(),
+            Some(&Navigation::Redirect {
+                to: "/login".into()
+            })
+        );
+
+        let forbidden: OnMountHook = Arc::new(|_| Err(ViewError::forbidden("no").into()));
+        let (result, _) = run(&[forbidden]);
+        assert_eq!(result.as_ref().err().and_then(|f| f.status), Some(403));
+
+        // A panicking hook is a failure (a 500), not a crash of the caller.
+        let (result, _) = run(&[assign, never]);
+        let failure = result.expect_err("a failure");
+        assert_eq!(failure.status, None);
+        assert!(
+            failure.message.contains("after a halt"),
+            "{}",
+            failure.message
+        );
+    }
+}

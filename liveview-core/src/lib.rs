@@ -57,7 +57,7 @@ mod config;
 mod endpoint;
 mod erased;
 mod event;
-mod form;
+pub mod form;
 mod hooks;
 mod info;
 mod json;
@@ -82,8 +82,8 @@ pub use async_task::{AsyncResult, AsyncValue};
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
 pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLASH_COOKIE};
-pub use event::{ClientEvent, EventKind};
-pub use form::{decode_form, key_path, FormError, MAX_FORM_DEPTH};
+pub use event::{ClientEvent, EventError, EventKind};
+pub use form::{decode_form, decode_form_as, key_path, FormError, MAX_FORM_DEPTH};
 pub use hooks::{Assigns, ConnectInfo, Halt, MountContext, OnMountResult};
 pub use layout::{
     default_error_page, default_layout, live_title, render_to_string, Container, ErrorPage,

@@ -219,3 +219,91 @@ pub(crate) async fn handle_params<V: LiveView>(
     }
     view.handle_params(socket, url, params).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Meta;
+    use liveview_diff::{html, Rendered};
+
+    #[derive(Default)]
+    struct Page;
+
+    impl LiveView for Page {
+        type State = Vec<&'static str>;
+        type Event = ();
+        type Info = ();
+
+        fn render(&self, _: &Self::State, _: &Meta<'_>) -> Rendered {
+            html! {}
+        }
+    }
+
+    fn event(name: &str) -> ClientEvent {
+        ClientEvent::from_payload(&format!(
+            r#"{{"type":"click","event":"{name}","value":{{}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn socket() -> Socket<Page> {
+        Socket::new("phx-1".into(), true, None, None)
+    }
+
+    #[test]
+    fn hooks_run_in_order_a_halt_stops_the_rest_and_names_replace() {
+        let mut socket = socket();
+        let push = |label: &'static str, flow| {
+            LifecycleHook::<Page>::handle_event(move |socket, _| {
+                socket.assign(|seen| seen.push(label));
+                flow
+            })
+        };
+        socket.attach_hook("a", push("a", HookFlow::Continue));
+        socket.attach_hook("b", push("b", HookFlow::Halt));
+        socket.attach_hook("c", push("c", HookFlow::Continue));
+        assert_eq!(socket.event_hooks(&event("x")), HookFlow::Halt);
+        assert_eq!(socket.context(), &["a", "b"]);
+        // Same name and stage: replaced (and moved last); another stage's hook stays.
+        socket.attach_hook("b", push("b2", HookFlow::Continue));
+        socket.attach_hook(
+            "b",
+            LifecycleHook::<Page>::after_render(|socket| socket.assign(|seen| seen.push("render"))),
+        );
+        socket.assign(Vec::clear);
+        assert_eq!(socket.event_hooks(&event("x")), HookFlow::Continue);
+        assert_eq!(socket.context(), &["a", "c", "b2"]);
+        socket.render_hooks();
+        assert_eq!(socket.context().last(), Some(&"render"));
+        // Detaching removes every stage of the name.
+        assert!(socket.detach_hook("b"));
+        assert!(!socket.detach_hook("b"));
+        socket.assign(Vec::clear);
+        socket.render_hooks();
+        assert_eq!(socket.event_hooks(&event("x")), HookFlow::Continue);
+        assert_eq!(socket.context(), &["a", "c"]);
+    }
+
+    #[test]
+    fn a_hook_attached_while_hooks_run_applies_from_the_next_turn() {
+        let mut socket = socket();
+        socket.attach_hook(
+            "attacher",
+            LifecycleHook::<Page>::handle_event(|socket, _| {
+                socket.assign(|seen| seen.push("attacher"));
+                socket.attach_hook(
+                    "late",
+                    LifecycleHook::<Page>::handle_event(|socket, _| {
+                        socket.assign(|seen| seen.push("late"));
+                        HookFlow::Continue
+                    }),
+                );
+                HookFlow::Continue
+            }),
+        );
+        socket.event_hooks(&event("x"));
+        assert_eq!(socket.context(), &["attacher"]);
+        socket.event_hooks(&event("x"));
+        assert_eq!(socket.context(), &["attacher", "attacher", "late"]);
+    }
+}

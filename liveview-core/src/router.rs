@@ -350,3 +350,58 @@ impl fmt::Debug for Router {
         f.debug_list().entries(self.patterns()).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Meta;
+    use liveview_diff::{html, Rendered};
+
+    #[derive(Default)]
+    struct Page;
+
+    impl LiveView for Page {
+        type State = ();
+        type Event = ();
+        type Info = ();
+
+        fn render(&self, _: &(), _: &Meta<'_>) -> Rendered {
+            html! {}
+        }
+    }
+
+    #[test]
+    fn a_routes_layout_wins_over_its_live_sessions_and_actions_are_kept() {
+        let router = Router::new().live_session(
+            LiveSession::new("s").root_layout(|_| "session".to_owned()),
+            |routes| {
+                routes.live_action("/a", Page, "index").live_with(
+                    "/b",
+                    Page,
+                    RouteOptions::default().root_layout(|_| "route".into()),
+                )
+            },
+        );
+        let parts = crate::layout::PageParts {
+            title: "",
+            csrf_token: "",
+            container: "",
+            slot: "",
+        };
+        let a = router.lookup_view("/a").unwrap();
+        assert_eq!((a.root_layout.unwrap())(&parts), "session");
+        assert_eq!(a.action.map(|action| &**action), Some("index"));
+        let b = router.lookup_view("/b").unwrap();
+        assert_eq!((b.root_layout.unwrap())(&parts), "route");
+        assert_eq!(b.action, None);
+        assert_eq!(b.live_session.name(), "s");
+    }
+
+    #[test]
+    #[should_panic(expected = "live session s is already defined")]
+    fn a_live_session_name_is_used_once() {
+        let _ = Router::new()
+            .live_session("s", |routes| routes.live("/a", Page))
+            .live_session("s", |routes| routes.live("/b", Page));
+    }
+}

@@ -298,8 +298,24 @@ impl Default for Meta<'static> {
 /// assert_eq!(params.parse::<u32>("page"), Some(2));
 /// assert_eq!(params.get("missing"), None);
 /// ```
+///
+/// [`Params::decode`] reads them into a typed struct with the form rules (numbers, `Option`,
+/// `Vec` from `tags[]`, nested `filter[price][max]`):
+///
+/// ```
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct Price { max: u32 }
+/// #[derive(Deserialize, Debug, PartialEq)]
+/// struct Query { page: u32, tags: Vec<String>, price: Price }
+///
+/// let params = liveview_core::Params::from_query("page=2&tags[]=a&tags[]=b&price[max]=30");
+/// let query: Query = params.decode().unwrap();
+/// assert_eq!(query, Query { page: 2, tags: vec!["a".into(), "b".into()], price: Price { max: 30 } });
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(BTreeMap<String, String>);
+pub struct Params(BTreeMap<String, String>, String);
 
 impl Params {
     /// Parses a query string (without `?`). A query string that does not decode (see
@@ -321,12 +337,31 @@ impl Params {
                 }
             }
         }
+        if !query.is_empty() {
+            if !self.1.is_empty() {
+                self.1.push('&');
+            }
+            self.1.push_str(query);
+        }
         Ok(())
     }
 
     /// Sets a parameter.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.insert(key.into(), value.into());
+        let (key, value) = (key.into(), value.into());
+        crate::form::append_pair(&mut self.1, &key, &value);
+        self.0.insert(key, value);
+    }
+
+    /// Decodes every parameter (path parameters and the whole query string, nested and list
+    /// values included) into `T`, with [`decode_form_as`](crate::decode_form_as)'s rules.
+    ///
+    /// # Errors
+    ///
+    /// [`FormError::Invalid`](crate::FormError::Invalid) naming the parameter that does not
+    /// decode.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, crate::form::FormError> {
+        crate::form::decode_form_as(&self.1)
     }
 
     /// A parameter's value.

@@ -23,6 +23,7 @@
 //! order, whether templates are shared with `"p"`) are not promised, only that the client
 //! merges them into the same HTML as [`Rendered::to_html`].
 
+mod attr;
 pub mod client;
 mod dynamic;
 mod escape;
@@ -32,6 +33,7 @@ mod text;
 mod tree;
 pub mod wire;
 
+pub use attr::{attr, spread, AttrPair, AttrValue};
 pub use dynamic::IntoDynamic;
 pub use escape::{escape, escape_into, Raw};
 pub use stream::{Stream, StreamOps};
@@ -40,6 +42,7 @@ pub use tree::{hash_key, Comprehension, Dynamic, Rendered, RowKey, Template};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::attr::{attr, spread};
     pub use crate::dynamic::IntoDynamic;
     pub use crate::memo::Reuse;
     pub use liveview_macros::html_impl;
@@ -103,8 +106,11 @@ pub mod __private {
 /// ```
 ///
 /// **Attributes.** `name="literal"` is static (escaped at compile time); `name=(expr)` is a
-/// dynamic value, escaped at runtime, rendered as `name="…"`; a bare `name` is a boolean
-/// attribute; `name[cond]` is a boolean attribute present only when the `bool` `cond` is true.
+/// dynamic value ([`AttrValue`]), escaped at runtime, rendered as `name="…"`, omitted when the
+/// value is `None` or `false` and bare when it is `true` (the whole attribute is one dynamic
+/// slot, as in HEEx); a bare `name` is a boolean attribute; `name[cond]` is a boolean attribute
+/// present only when the `bool` `cond` is true; `..(pairs)` (or `..name`) spreads a list or
+/// map of `(name, value)` pairs ([`spread`], HEEx's `{@rest}`).
 ///
 /// ```
 /// use liveview_diff::html;

@@ -116,12 +116,12 @@ fn attributes() {
     };
     assert_eq!(
         page.template().statics(),
-        [
-            r#"<input type="text" name="q&amp;a" value=""#,
-            r#"" required"#,
-            "",
-            ">"
-        ]
+        [r#"<input type="text" name="q&amp;a""#, " required", "", ">"]
+    );
+    // The whole dynamic attribute is the slot (as in HEEx), so it can be omitted.
+    assert_eq!(
+        page.dynamics()[0],
+        Dynamic::raw(r#" value="it&#39;s &quot;x&quot; &amp; &lt;y&gt;""#)
     );
     assert_eq!(page.dynamics()[1], Dynamic::raw(" checked"));
     assert_eq!(page.dynamics()[2], Dynamic::EMPTY);
@@ -316,11 +316,14 @@ fn unkeyed_loop() {
     let rows = list(&page.dynamics()[0]);
     assert_eq!(rows.len(), 3);
     assert!(rows.keys().is_none());
+    assert_eq!(rows.template().statics(), ["<li", ">", "</li>"]);
     assert_eq!(
-        rows.template().statics(),
-        [r#"<li data-index=""#, r#"">"#, "</li>"]
+        rows.row(1),
+        [
+            Dynamic::raw(r#" data-index="1""#),
+            Dynamic::raw("&lt;c&gt;")
+        ]
     );
-    assert_eq!(rows.row(1), [Dynamic::raw("1"), Dynamic::raw("&lt;c&gt;")]);
     assert_eq!(
         page.to_html(),
         r#"<ul><li data-index="0">a&amp;b</li><li data-index="1">&lt;c&gt;</li><li data-index="2">d</li></ul>"#
@@ -485,4 +488,33 @@ fn dynamics_are_evaluated_in_source_order() {
     };
     assert_eq!(page.to_html(), r#"<a href="attr">child</a>letlast"#);
     assert_eq!(log, ["attr", "child", "let", "last"]);
+}
+
+#[test]
+fn optional_and_boolean_attribute_values() {
+    let (none, some, empty): (Option<&str>, Option<String>, &str) = (None, Some("x".into()), "");
+    let page = html! {
+        input value=(none) placeholder=(&some) title=(empty) disabled=(true) readonly=(false) size=(Some(3));
+    };
+    assert_eq!(
+        page.to_html(),
+        r#"<input placeholder="x" title="" disabled size="3">"#
+    );
+}
+
+#[test]
+fn attribute_spreads() {
+    let rest = vec![
+        ("class", "wide".to_string()),
+        ("data-x", "<\"y\">".to_string()),
+    ];
+    let optional = [("required", Some("")), ("placeholder", None)];
+    let page = html! { input type="text" ..rest ..(optional) name="n"; };
+    assert_eq!(
+        page.to_html(),
+        r#"<input type="text" class="wide" data-x="&lt;&quot;y&quot;&gt;" required="" name="n">"#
+    );
+    // A name that could break out of the tag is skipped.
+    let hostile = [("onclick=alert(1) x", "1"), ("ok", "2")];
+    assert_eq!(html! { b ..hostile {} }.to_html(), r#"<b ok="2"></b>"#);
 }

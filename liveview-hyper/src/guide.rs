@@ -7,13 +7,15 @@
 //! 2. [`anatomy`]: what a LiveView is, its callbacks, the life of a page.
 //! 3. [`socket_api`]: every `Socket` call, with its LiveViewJS name.
 //! 4. [`templates`]: `html!`, and why only changes travel.
-//! 5. [`components`]: live components with state and events of their own.
-//! 6. [`streams`]: lists the server does not keep.
-//! 7. [`uploads`]: files over the socket, with progress, limits and storage.
-//! 8. [`pubsub`]: topics, presence, several nodes.
-//! 9. [`testing`]: in-process tests of views, in milliseconds.
-//! 10. [`security`]: tokens, CSRF, origin, escaping, limits.
-//! 11. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
+//! 5. [`forms`]: typed form values, changesets, validation, helpers, nested rows.
+//! 6. [`components`]: live components with state and events of their own.
+//! 7. [`streams`]: lists the server does not keep.
+//! 8. [`uploads`]: files over the socket, with progress, limits and storage.
+//! 9. [`pubsub`]: topics, presence, several nodes.
+//! 10. [`testing`]: in-process tests of views, in milliseconds.
+//! 11. [`security`]: tokens, CSRF, origin, escaping, limits.
+//! 12. [`users`]: the user's session, login, `on_mount` guards, live sessions, axum.
+//! 13. [`deployment`](crate::deployment): secret key, Redis, load balancers, proxies, shutdown.
 
 #[doc = include_str!("docs/guide/getting_started.md")]
 pub mod getting_started {}
@@ -26,6 +28,9 @@ pub mod socket_api {}
 
 #[doc = include_str!("docs/guide/templates.md")]
 pub mod templates {}
+
+#[doc = include_str!("docs/guide/forms.md")]
+pub mod forms {}
 
 #[doc = include_str!("docs/guide/components.md")]
 pub mod components {}
@@ -44,3 +49,6 @@ pub mod testing {}
 
 #[doc = include_str!("docs/guide/security.md")]
 pub mod security {}
+
+#[doc = include_str!("docs/guide/users.md")]
+pub mod users {}

@@ -60,6 +60,6 @@ pub mod guide;
 pub use cookie::{request_cookie, SessionCookie};
 pub use plain::MAX_PLAIN_BODY;
 pub use service::{
-    serve, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService, PeerAddr,
-    ServeOptions,
+    serve, serve_app, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService,
+    PeerAddr, ServeOptions,
 };

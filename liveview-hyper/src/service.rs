@@ -558,6 +558,48 @@ pub async fn serve_with_options(
     options: ServeOptions,
     signal: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_app(listener, service.clone(), service, options, signal).await
+}
+
+/// Serves `app`, a tower service (an axum `Router` with `live` as its fallback, say), with
+/// the same defences as [`serve_with_options`]: the connection cap, the header read timeout,
+/// and a graceful shutdown that closes `live`'s sockets. Each request carries the
+/// connection's [`PeerAddr`] in its extensions (and what keeps a LiveView socket counted
+/// against the cap), so `live` sees them behind the application's routes.
+///
+/// ```no_run
+/// # async fn run(app: liveview_hyper::LiveService) -> std::io::Result<()> {
+/// # let live = app.clone();
+/// // `app`: e.g. `axum::Router::new().route(...).fallback_service(live.clone())`.
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
+/// liveview_hyper::serve_app(
+///     listener,
+///     app,
+///     live,
+///     liveview_hyper::ServeOptions::default(),
+///     liveview_hyper::shutdown_signal(),
+/// )
+/// .await
+/// # }
+/// ```
+pub async fn serve_app<S, B>(
+    listener: TcpListener,
+    app: S,
+    live: LiveService,
+    options: ServeOptions,
+    signal: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let service = live;
     let mut signal = std::pin::pin!(signal);
     let permits = Arc::new(Semaphore::new(options.max_connections));
     let mut at_limit_logged = false;
@@ -596,15 +638,18 @@ pub async fn serve_with_options(
         };
         let _ = stream.set_nodelay(true);
         let mut shutdown = service.inner.shutdown.subscribe();
-        let service = service.clone();
+        let app = app.clone();
         let permit = ConnectionPermit(Arc::new(permit));
         let header_read_timeout = options.header_read_timeout;
         tokio::spawn(async move {
             let handler = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(permit.clone());
                 request.extensions_mut().insert(PeerAddr(peer));
-                let service = service.clone();
-                async move { Ok::<_, Infallible>(service.handle(request).await) }
+                let mut app = app.clone();
+                async move {
+                    std::future::poll_fn(|cx| app.poll_ready(cx)).await?;
+                    app.call(request).await
+                }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -47,6 +47,8 @@ pub(crate) enum Attr {
     Bool { name: String },
     /// `name[cond]`
     Toggle { name: String, cond: Expr },
+    /// `..(expr)` or `..name`: a spread of `(name, value)` pairs.
+    Spread { expr: Expr },
 }
 
 /// `@if` and its `@else` branches.
@@ -405,6 +407,22 @@ fn parse_element(input: ParseStream<'_>) -> syn::Result<Element> {
         } else if input.peek(Token![;]) {
             input.parse::<Token![;]>()?;
             return Ok(element);
+        } else if input.peek(Token![..]) {
+            input.parse::<Token![..]>()?;
+            let expr = if input.peek(token::Paren) {
+                let content;
+                parenthesized!(content in input);
+                let expr: Expr = content.parse()?;
+                if !content.is_empty() {
+                    return Err(content.error("unexpected token after the spread expression"));
+                }
+                expr
+            } else if input.peek(Ident::peek_any) {
+                Expr::Path(input.parse()?)
+            } else {
+                return Err(input.error("expected `(expression)` or a name after `..`"));
+            };
+            element.attrs.push(Attr::Spread { expr });
         } else if input.peek(Token![.]) {
             input.parse::<Token![.]>()?;
             element.classes.push(parse_name(input)?.0);
@@ -421,7 +439,7 @@ fn parse_element(input: ParseStream<'_>) -> syn::Result<Element> {
             element.attrs.push(parse_attr(input)?);
         } else {
             return Err(input.error(format!(
-                "expected `{{`, `;` or attributes after element name `{}`",
+                "expected `{{`, `;`, attributes or `..spread` after element name `{}`",
                 element.name
             )));
         }

@@ -275,14 +275,12 @@ impl Gen {
                     out.push('"');
                 }
                 Attr::Dynamic { name, expr } => {
-                    out.push(' ');
-                    out.push_str(name);
-                    out.push_str("=\"");
-                    template.slot(
-                        items,
-                        quote!(#path::__private::IntoDynamic::into_dynamic(#expr)),
-                    );
-                    template.current.push('"');
+                    // The whole attribute is the slot, so `None`/`false` can omit it.
+                    let text = format!(" {name}");
+                    template.slot(items, quote!(#path::__private::attr(#text, #expr)));
+                }
+                Attr::Spread { expr } => {
+                    template.slot(items, quote!(#path::__private::spread(#expr)));
                 }
                 Attr::Bool { name } => {
                     out.push(' ');
@@ -522,11 +520,8 @@ mod tests {
         assert_eq!(statics("div;"), ["<div>"]);
         assert_eq!(
             statics(r#"input type="checkbox" checked disabled[d] value=(v) for="x";"#),
-            [
-                r#"<input type="checkbox" checked"#,
-                r#" value=""#,
-                r#"" for="x">"#
-            ]
+            // `value=(v)` is one slot holding the whole attribute (omitted for `None`).
+            [r#"<input type="checkbox" checked"#, "", r#" for="x">"#]
         );
         assert_eq!(
             statics(
@@ -570,7 +565,9 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert!(error("div").contains("expected `{`, `;` or attributes after element name `div`"));
+        assert!(error("div")
+            .contains("expected `{`, `;`, attributes or `..spread` after element name `div`"));
+        assert!(error("input ..;").contains("expected `(expression)` or a name after `..`"));
         assert!(error("div = ").contains("after element name"));
         assert!(error("br { \"x\" }").contains("void element `br` cannot have children"));
         assert!(error("()").contains("expected an expression inside `( )`"));

@@ -68,6 +68,34 @@ impl<'a> ChannelRef<'a> {
         })
     }
 
+    /// An error reply `{"reason": reason, "message": message}`: a refusal with a message for
+    /// the developer (an event value that does not decode names its field); counted like
+    /// [`ChannelRef::error`].
+    ///
+    /// ```
+    /// use liveview_core::protocol::ChannelRef;
+    /// let channel = ChannelRef::new(Some("4"), "lv:phx-1");
+    /// assert_eq!(
+    ///     channel.error_with_message(Some("7"), "invalid value", "invalid value for `age`: \"x\""),
+    ///     r#"["4","7","lv:phx-1","phx_reply",{"status":"error","response":{"reason":"invalid value","message":"invalid value for `age`: \"x\""}}]"#
+    /// );
+    /// ```
+    pub fn error_with_message(
+        &self,
+        msg_ref: Option<&str>,
+        reason: &'static str,
+        message: &str,
+    ) -> String {
+        crate::telemetry::refused(reason);
+        self.reply(msg_ref, false, |out| {
+            out.extend_from_slice(b"{\"reason\":");
+            write_json_str(reason, out);
+            out.extend_from_slice(b",\"message\":");
+            write_json_str(message, out);
+            out.push(b'}');
+        })
+    }
+
     /// A server push: `[join_ref, null, topic, event, payload]`.
     pub fn push(&self, event: &str, payload: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::with_capacity(64);

@@ -212,6 +212,24 @@ impl Navigation {
 
 /// The reply to a `live_patch` for a URL the view cannot patch to: the client navigates
 /// there instead (a new join, or a page load).
+/// The error reply to an event that does not decode: `{"reason": "unknown event"}`, or
+/// `{"reason": "invalid value", "message": …}` naming the field (the message quotes client
+/// input, so it is cut and escaped as a log line is).
+pub(crate) fn event_refusal(
+    channel: ChannelRef<'_>,
+    msg_ref: Option<&str>,
+    error: &crate::event::EventError,
+) -> String {
+    match error {
+        crate::event::EventError::Unknown { .. } => channel.error(msg_ref, error.reason()),
+        _ => channel.error_with_message(
+            msg_ref,
+            error.reason(),
+            &crate::Untrusted(&error.to_string()).to_string(),
+        ),
+    }
+}
+
 pub(crate) fn link_redirect_reply(channel: ChannelRef<'_>, msg_ref: Option<&str>) -> String {
     channel.reply(msg_ref, true, |out| {
         out.extend_from_slice(b"{\"link_redirect\":true}")

@@ -259,6 +259,20 @@ impl<V: LiveView> ViewTask<V> {
         Ok(Flow::Continue)
     }
 
+    /// Refuses an event that does not decode into the view's (or component's) event type: the
+    /// log and the reply say whether the name is unknown or which field is invalid and why.
+    pub(super) async fn refuse_event(
+        &mut self,
+        msg_ref: Option<&str>,
+        event: &ClientEvent,
+        error: &crate::event::EventError,
+    ) -> Result<Flow, Crash> {
+        tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid = ?event.cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "{}", error.reason());
+        let frame = crate::protocol::payload::event_refusal(self.channel(), msg_ref, error);
+        send_text(&*self.out, frame).await;
+        Ok(Flow::Continue)
+    }
+
     /// Mounts and answers the join; returns whether the view is live.
     async fn mount(&mut self, msg_ref: Option<String>, params: &Params, session: &Session) -> bool {
         let msg_ref = msg_ref.as_deref();
@@ -451,10 +465,7 @@ impl<V: LiveView> ViewTask<V> {
         } else if self.socket.event_hooks(&event) == HookFlow::Continue {
             let typed = match event.decode::<V::Event>() {
                 Ok(typed) => typed,
-                Err(error) => {
-                    tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown event");
-                    return self.refuse(msg_ref.as_deref(), "unknown event").await;
-                }
+                Err(error) => return self.refuse_event(msg_ref.as_deref(), &event, &error).await,
             };
             callback(self.view.handle_event(&mut self.socket, typed))
                 .await
@@ -488,8 +499,7 @@ impl<V: LiveView> ViewTask<V> {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Err(error)) => {
                 self.components.borrow_mut().put_instance(cid, instance);
-                tracing::warn!(target: "liveview::rejection", topic = %Untrusted(&self.topic), cid, event = %Untrusted(&event.name), error = %Untrusted(&error.to_string()), "unknown component event");
-                return self.refuse(msg_ref.as_deref(), "unknown event").await;
+                return self.refuse_event(msg_ref.as_deref(), &event, &error).await;
             }
             Ok(Ok(Err(error))) => Err(error.to_string()),
             Err(panic) => Err(panic),

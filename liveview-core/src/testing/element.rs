@@ -18,6 +18,14 @@ enum Action {
     Push(String, Map<String, Value>, Vec<Target>),
     Patch(String),
     Navigate(String),
+    /// A `change` dispatched in a form (`JS.dispatch("change")`): the form's `phx-change`,
+    /// with the button that dispatched it sent as the submitter (Phoenix 1.2's add/remove
+    /// row buttons).
+    Change {
+        form: String,
+        submitter: Option<String>,
+        target: Option<String>,
+    },
 }
 
 /// One element of a view's page, found by CSS selector (and optionally its text), to act
@@ -123,6 +131,20 @@ impl<'a> Element<'a> {
                 }
                 Action::Patch(to) => view.patch(&to).await?,
                 Action::Navigate(to) => view.navigate(&to).await?,
+                Action::Change {
+                    form,
+                    submitter,
+                    target,
+                } => {
+                    let mut change = Form::new(view, &form);
+                    if let Some(submitter) = &submitter {
+                        change = change.submitter(submitter);
+                    }
+                    if let Some(target) = &target {
+                        change = change.target(target);
+                    }
+                    change.change().await?;
+                }
             }
         }
         Ok(view.html().to_owned())
@@ -223,6 +245,18 @@ fn actions(
             }
             "patch" => actions.push(Action::Patch(href())),
             "navigate" => actions.push(Action::Navigate(href())),
+            "dispatch" if args.get("event").and_then(Value::as_str) == Some("change") => {
+                let source = match args.get("to").and_then(Value::as_str) {
+                    Some(to) => {
+                        let found = dom::matching(html, to, None)?;
+                        *found.first().ok_or_else(|| {
+                            TestError::Usage(format!("dispatch to {to:?} matches no element"))
+                        })?
+                    }
+                    None => element,
+                };
+                actions.push(dispatched_change(source)?);
+            }
             // show, hide, toggle, classes, attributes, transitions, focus, dispatch...: the
             // browser does these without the server.
             _ => {}
@@ -230,6 +264,38 @@ fn actions(
     }
     let _ = kind;
     Ok(actions)
+}
+
+/// The form change a `change` dispatched on `source` causes: its form (found by id), with
+/// `source` as the submitter when it is a named button.
+fn dispatched_change(source: ElementRef<'_>) -> Result<Action, TestError> {
+    let form = dom::form_of(source).ok_or_else(|| {
+        TestError::Usage(format!(
+            "{} dispatches change outside a form",
+            describe(source)
+        ))
+    })?;
+    let id = form.value().attr("id").ok_or_else(|| {
+        TestError::Usage(format!(
+            "{} has no id: the toolkit finds forms changed by dispatch by id",
+            describe(form)
+        ))
+    })?;
+    let el = source.value();
+    let named_button = el.name() == "button" && el.attr("name").is_some();
+    let submitter = named_button.then(|| {
+        let quote = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+        format!(
+            "button[name=\"{}\"][value=\"{}\"]",
+            quote(el.attr("name").unwrap_or_default()),
+            quote(el.attr("value").unwrap_or_default())
+        )
+    });
+    Ok(Action::Change {
+        form: format!("#{id}"),
+        submitter,
+        target: el.attr("name").map(str::to_owned),
+    })
 }
 
 /// The targets of an element's events: its `phx-target` (a cid or a selector), or the view.

@@ -94,7 +94,8 @@ pub(crate) const BASE_URL: &str = "http://localhost";
 /// connected join. Phoenix: `live(conn, path)`.
 ///
 /// A mount that redirects is [`TestError::Redirect`] (with where to); an unrouted path is
-/// [`TestError::NotFound`].
+/// [`TestError::NotFound`]; a mount that answers an error status (404, 403) is
+/// [`TestError::Status`].
 pub async fn live(endpoint: &Arc<Endpoint>, path: &str) -> Result<LiveViewTest, TestError> {
     LiveOptions::default().mount(endpoint, path).await
 }
@@ -157,6 +158,15 @@ pub enum TestError {
     /// No route matches the path.
     #[error("no route for {0}")]
     NotFound(String),
+    /// The view (or an `on_mount` hook) answered an error status from mount: 404 from
+    /// `ViewError::not_found`, 403 from `ViewError::forbidden`, with the error page.
+    #[error("the page answered {status}:\n{html}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The error page (from the endpoint's error renderer).
+        html: String,
+    },
     /// The request was refused as malformed.
     #[error("bad request: {0}")]
     BadRequest(String),

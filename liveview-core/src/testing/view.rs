@@ -141,11 +141,8 @@ pub(crate) async fn dead_render_with(
         }
         Ok(Page::NotFound) => return Err(TestError::NotFound(path.to_owned())),
         Ok(Page::BadRequest(message)) => return Err(TestError::BadRequest(message)),
-        // An error status from mount (`ViewError::not_found`, `forbidden`).
-        Ok(Page::Error { status: 404, .. }) => return Err(TestError::NotFound(path.to_owned())),
-        Ok(Page::Error { status, .. }) => {
-            return Err(TestError::Render(format!("the page answered {status}")))
-        }
+        // An error status from mount (`ViewError::not_found`, `forbidden`) or a hook.
+        Ok(Page::Error { status, html }) => return Err(TestError::Status { status, html }),
         Err(err) => return Err(TestError::Render(err.to_string())),
     };
     let document = Html::parse_document(&html);
