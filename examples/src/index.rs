@@ -89,6 +89,22 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "/js",
         "JS commands: a modal, tabs and a dropdown with transitions and no round trip; a hook gets a reply",
     ),
+    (
+        "/async",
+        "Async dashboard: panels loading at their own pace (assign_async, start_async), retry",
+    ),
+    (
+        "/streams/components",
+        "Streams in components: four streams of one name, each reset on its own",
+    ),
+    (
+        "/nested",
+        "Nested views: two child counters and a clock, each a LiveView of its own",
+    ),
+    (
+        "/player",
+        "Sticky view: a now-playing player that keeps playing across live navigation",
+    ),
 ];
 
 /// The index view.

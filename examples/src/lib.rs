@@ -8,6 +8,7 @@
 //! when several nodes run, see the binary) and presence on it. [`app`] uses an in-process
 //! one; [`app_with`] takes the node the binary built.
 
+pub mod async_dashboard;
 pub mod auth;
 pub mod autocomplete;
 pub mod avatar;
@@ -15,6 +16,7 @@ pub mod books;
 pub mod cards;
 pub mod chat;
 pub mod checksum;
+pub mod component_streams;
 pub mod counter;
 pub mod dashboard;
 pub mod external_upload;
@@ -25,11 +27,13 @@ pub mod index;
 pub mod items;
 pub mod js;
 pub mod nav;
+pub mod nested;
 pub mod object_store;
 pub mod paginate;
 pub mod prints;
 pub mod rtcounter;
 pub mod search;
+pub mod sticky;
 pub mod table;
 pub mod upload;
 pub mod volume;
@@ -117,7 +121,16 @@ pub fn router_with(node: &Node) -> Router {
         .live("/feed", feed::Feed)
         .live("/volunteers", volunteers::Volunteers::default())
         .live("/books", books::Books::default())
-        .live("/js", js::JsDemo);
+        .live("/js", js::JsDemo)
+        .live("/async", async_dashboard::AsyncDashboard::default())
+        .live("/async/tasks", async_dashboard::AsyncTasks)
+        .live("/streams/components", component_streams::ComponentStreams)
+        .live("/nested", nested::NestedPage)
+        .live("/player", sticky::AlbumPage)
+        .live("/queue", sticky::QueuePage)
+        .live_child(nested::ChildCounter)
+        .live_child(nested::Clock)
+        .live_child(sticky::NowPlaying);
     items::routes(auth::live_routes(router, auth::Users::demo()))
 }
 

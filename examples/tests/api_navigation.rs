@@ -114,6 +114,11 @@ async fn push_redirect_replies_live_redirect_with_a_flash_the_next_view_shows() 
         .expect("a flash token")
         .to_owned();
     assert_eq!(reply.as_object().unwrap().len(), 1, "{reply}");
+    // The channel stopped normally: Phoenix's phx_close follows the reply.
+    assert_eq!(
+        view.client.recv().await,
+        json!([view.join_ref, view.join_ref, view.topic, "phx_close", {}])
+    );
 
     // The old view is gone.
     let reply = view.event_raw(click("patch", json!({"to": "b"}))).await;
@@ -182,6 +187,11 @@ async fn redirect_replies_redirect_for_a_full_page_load() {
         .as_str()
         .expect("the flash travels as a token")
         .to_owned();
+    assert_eq!(
+        view.client.recv().await,
+        json!([view.join_ref, view.join_ref, view.topic, "phx_close", {}]),
+        "phx_close follows the redirect reply"
+    );
     let reply = view.event_raw(click("patch", json!({"to": "b"}))).await;
     assert_eq!(reply[4]["status"], json!("error"), "the view ended");
     // The page the browser loads next, with the flash cookie the client set.

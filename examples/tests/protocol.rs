@@ -64,6 +64,11 @@ async fn counter_join_event_heartbeat_leave() {
             r#"["{join_ref}","{msg_ref}","{topic}","phx_reply",{{"status":"ok","response":{{}}}}]"#
         )
     );
+    // Then the channel closes, as Phoenix's does when a channel stops normally.
+    assert_eq!(
+        client.recv_raw().await.unwrap(),
+        format!(r#"["{join_ref}","{join_ref}","{topic}","phx_close",{{}}]"#)
+    );
     let msg_ref = client
         .push(Some(&join_ref), &topic, "event", event("inc", json!({})))
         .await;

@@ -32,10 +32,17 @@ async fn stream_renders_send_only_their_operations() {
     let (join_ref, reply) = client.join(&page, &format!("http://{address}/feed")).await;
     let rendered = &reply[4]["response"]["rendered"];
     let stream = find_stream(rendered).expect("a stream comprehension");
+    // The reference is the stream's own (a counter), not its name, and stays for its life.
+    let reference = stream["stream"][0]
+        .as_str()
+        .expect("a string ref")
+        .to_owned();
+    assert_ne!(reference, "posts");
+    let r = reference.as_str();
     assert_eq!(
         stream["stream"],
         json!([
-            "posts",
+            r,
             [["posts-1", -1, null, false], ["posts-2", -1, null, false]],
             []
         ])
@@ -62,21 +69,21 @@ async fn stream_renders_send_only_their_operations() {
         .iter()
         .map(|diff| find_stream(diff).unwrap()["stream"].clone())
         .collect();
-    assert_eq!(ops[0], json!(["posts", [["posts-3", -1, null, false]], []]));
+    assert_eq!(ops[0], json!([r, [["posts-3", -1, null, false]], []]));
     assert_eq!(
         ops[1],
-        json!(["posts", [["posts-2", -1, null, true]], []]),
+        json!([r, [["posts-2", -1, null, true]], []]),
         "update only"
     );
-    assert_eq!(ops[2], json!(["posts", [], ["posts-1"]]));
+    assert_eq!(ops[2], json!([r, [], ["posts-1"]]));
     assert_eq!(
         ops[3],
-        json!(["posts", [["posts-4", 0, 5, false]], []]),
+        json!([r, [["posts-4", 0, 5, false]], []]),
         "prepend with a limit"
     );
     assert_eq!(
         ops[4],
-        json!(["posts", [["posts-5", -1, null, false]], [], true]),
+        json!([r, [["posts-5", -1, null, false]], [], true]),
         "reset"
     );
     // Each diff carries only its own items: the server holds none of the earlier ones.

@@ -12,7 +12,12 @@ use std::sync::Arc;
 use liveview_diff::{Dynamic, Rendered};
 use serde::de::DeserializeOwned;
 
+use crate::async_task::{AsyncDone, AsyncValue, Finished};
+pub use crate::component_socket::ComponentSocket;
+use crate::component_socket::{ParentInfo, ViewLink};
 use crate::event::ClientEvent;
+use crate::sender::ComponentMailbox;
+use crate::socket::Navigation;
 use crate::view::{Meta, ViewResult};
 
 /// A component id, unique within its view (Phoenix's `cid`, LiveViewJS's `myself`).
@@ -22,9 +27,14 @@ pub type Cid = u32;
 ///
 /// Each `(component type, id)` pair rendered by a view is one component instance with its own
 /// state: it is mounted the first time it is rendered, gets new props through
-/// [`LiveComponent::update`] on every render of its parent, and handles the events its
-/// elements target at it (`phx-target={meta.myself()}`). Only what changed in it is sent, in
-/// the diff's `"c"` map.
+/// [`LiveComponent::update`] when a render of its parent passes props that differ (`!=`)
+/// from the last ones it got (Phoenix's change tracking: state the component set in its own
+/// events is not overwritten by a parent render that did not change its props), and handles
+/// the events its elements target at it (`phx-target={meta.myself()}`). Only what changed in
+/// it is sent, in the diff's `"c"` map. All the instances of one type rendered in one render
+/// are updated by one [`LiveComponent::update_many`] call (Phoenix: `update_many/1`), after
+/// the parent's render and before theirs; [`Socket::send_update`](crate::Socket::send_update)
+/// runs `update` with new props from outside a render.
 ///
 /// A component's template must have exactly one root element.
 ///
@@ -74,8 +84,9 @@ pub type Cid = u32;
 pub trait LiveComponent: Send + Sync + Sized + 'static {
     /// The component's state, created with `Default` at mount.
     type State: Default + Send + 'static;
-    /// What the parent passes on each render.
-    type Props: Send + 'static;
+    /// What the parent passes on each render; `update` runs only when they differ from the
+    /// last props the component got.
+    type Props: PartialEq + Clone + Send + 'static;
     /// Events targeted at the component, decoded like a view's events.
     type Event: DeserializeOwned + Send + 'static;
 
@@ -84,8 +95,42 @@ pub trait LiveComponent: Send + Sync + Sized + 'static {
         let _ = socket;
     }
 
-    /// Applies the props of a parent render (LiveViewJS: `update`).
+    /// Applies new props (LiveViewJS: `update`): from a parent render whose props changed,
+    /// or from a `send_update`.
     fn update(&self, socket: &mut ComponentSocket<Self>, props: Self::Props);
+
+    /// Applies the new props of every instance of this type rendered in one render, in one
+    /// call (Phoenix: `update_many/1`): preload what they need in one query, then assign.
+    /// The default runs [`update`](Self::update) for each.
+    ///
+    /// ```
+    /// # use liveview_core::{html, ComponentSocket, LiveComponent, Meta, Rendered};
+    /// # #[derive(Default)] struct User;
+    /// # fn names_of(ids: &[u32]) -> Vec<String> { ids.iter().map(|i| format!("user {i}")).collect() }
+    /// impl LiveComponent for User {
+    ///     type State = String;
+    ///     type Props = u32;
+    ///     type Event = ();
+    ///
+    ///     fn update(&self, socket: &mut ComponentSocket<Self>, id: u32) {
+    ///         self.update_many(vec![(socket, id)]);
+    ///     }
+    ///
+    ///     fn update_many(&self, batch: Vec<(&mut ComponentSocket<Self>, u32)>) {
+    ///         let ids: Vec<u32> = batch.iter().map(|(_, id)| *id).collect();
+    ///         let names = names_of(&ids); // one query for all of them
+    ///         for ((socket, _), name) in batch.into_iter().zip(names) {
+    ///             socket.assign(|state| *state = name);
+    ///         }
+    ///     }
+    /// #   fn render(&self, name: &String, _: &Meta<'_>) -> Rendered { html! { p { (name) } } }
+    /// }
+    /// ```
+    fn update_many(&self, batch: Vec<(&mut ComponentSocket<Self>, Self::Props)>) {
+        for (socket, props) in batch {
+            self.update(socket, props);
+        }
+    }
 
     /// Handles an event targeted at this component (LiveViewJS: `handleEvent`).
     fn handle_event(
@@ -111,89 +156,20 @@ pub trait LiveComponent: Send + Sync + Sized + 'static {
         async { Ok(()) }
     }
 
+    /// Handles the result of a task started with [`ComponentSocket::start_async`] (Phoenix:
+    /// `handle_async/3` in a component). The default ignores it.
+    fn handle_async(
+        &self,
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        result: Result<AsyncValue, String>,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, result);
+        async { Ok(()) }
+    }
+
     /// Renders the component; `meta.myself()` is its cid, for `phx-target`.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
-}
-
-/// A component's state and its handle on the view (LiveViewJS: `LiveComponentSocket`).
-pub struct ComponentSocket<C: LiveComponent> {
-    cid: Cid,
-    id: String,
-    state: C::State,
-    pub(crate) changed: bool,
-    events: Vec<u8>,
-    reply: Option<Vec<u8>>,
-    parent: Option<ParentInfo>,
-    /// The component's own uploads (`allow_upload`; see `component_uploads`).
-    pub(crate) uploads: crate::Uploads,
-}
-
-type ParentInfo = Arc<dyn Fn(Box<dyn Any + Send>) + Send + Sync>;
-
-impl<C: LiveComponent> ComponentSocket<C> {
-    fn new(cid: Cid, id: String, parent: Option<ParentInfo>) -> Self {
-        Self {
-            cid,
-            id,
-            state: C::State::default(),
-            changed: true,
-            events: Vec::new(),
-            reply: None,
-            parent,
-            uploads: crate::Uploads::default(),
-        }
-    }
-
-    /// The component's cid (LiveViewJS: `myself`).
-    pub fn myself(&self) -> Cid {
-        self.cid
-    }
-
-    /// The id the parent gave this component.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The component's state (LiveViewJS: `socket.context`).
-    pub fn context(&self) -> &C::State {
-        &self.state
-    }
-
-    /// Updates the state (LiveViewJS: `socket.assign`); the component re-renders.
-    pub fn assign<R>(&mut self, update: impl FnOnce(&mut C::State) -> R) -> R {
-        self.changed = true;
-        update(&mut self.state)
-    }
-
-    /// Pushes an event to the client, like [`Socket::push_event`](crate::Socket::push_event).
-    pub fn push_event(&mut self, name: &str, payload: &impl serde::Serialize) {
-        crate::json::push_event(&mut self.events, name, payload);
-    }
-
-    /// Replies to the event being handled, like [`Socket::reply`](crate::Socket::reply): a
-    /// hook's `pushEventTo(myself, name, payload, reply => …)` receives `payload`.
-    pub fn reply(&mut self, payload: &impl serde::Serialize) {
-        let mut out = Vec::new();
-        crate::json::write_value(payload, &mut out);
-        self.reply = Some(out);
-    }
-
-    /// Sends `info` to the parent view's `handle_info` (LiveViewJS: `sendParentInfo`). It must be
-    /// of the parent's `LiveView::Info` type; anything else is logged and dropped.
-    pub fn send_parent_info<I: Any + Send>(&self, info: I) {
-        if let Some(parent) = &self.parent {
-            parent(Box::new(info));
-        }
-    }
-}
-
-impl<C: LiveComponent> fmt::Debug for ComponentSocket<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ComponentSocket")
-            .field("cid", &self.cid)
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The components of one view, as `render` sees them through [`Meta`]. Without a registry
@@ -201,6 +177,8 @@ impl<C: LiveComponent> fmt::Debug for ComponentSocket<C> {
 #[derive(Clone, Copy, Default)]
 pub struct ComponentScope<'a> {
     pub(crate) registry: Option<&'a RefCell<Registry>>,
+    /// Where nested views' containers come from (see [`Meta::live_render`]).
+    pub(crate) nested: Option<crate::nested::NestedScope<'a>>,
 }
 
 impl fmt::Debug for ComponentScope<'_> {
@@ -221,6 +199,10 @@ pub(crate) trait ErasedComponent: Send {
         &'a mut self,
         event: &'a ClientEvent,
     ) -> BoxFuture<'a, Result<ViewResult, crate::event::EventError>>;
+    /// A finished async task of this component; `None` when it is stale (nothing to do).
+    fn finish_async(&mut self, done: AsyncDone) -> Option<BoxFuture<'_, ViewResult>>;
+    /// `send_update`: `update` with these props; `false` if they are of another type.
+    fn update_any(&mut self, props: Box<dyn Any + Send>) -> bool;
     fn changed(&self) -> bool;
     fn take_events(&mut self) -> Vec<u8>;
     fn take_reply(&mut self) -> Option<Vec<u8>>;
@@ -232,11 +214,15 @@ pub(crate) trait ErasedComponent: Send {
         name: &'a str,
         entry: &'a liveview_upload::UploadEntry,
     ) -> BoxFuture<'a, ViewResult>;
+    /// Navigation and flash the component asked for since the last call.
+    fn take_requests(&mut self) -> (Option<Navigation>, Vec<(String, String)>);
 }
 
-struct Instance<C: LiveComponent> {
+pub(crate) struct Instance<C: LiveComponent> {
     component: C,
     socket: ComponentSocket<C>,
+    /// The props of the last update (a parent render with equal props skips `update`).
+    props: Option<C::Props>,
 }
 
 impl<C: LiveComponent> ErasedComponent for Instance<C> {
@@ -266,6 +252,29 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
             let typed = event.decode::<C::Event>()?;
             Ok(self.component.handle_event(&mut self.socket, typed).await)
         })
+    }
+
+    fn finish_async(&mut self, done: AsyncDone) -> Option<BoxFuture<'_, ViewResult>> {
+        match self.socket.finish_async(done) {
+            Finished::Stale => None,
+            Finished::Assigned => Some(Box::pin(async { Ok(()) })),
+            Finished::Started(name, result) => Some(Box::pin(async move {
+                self.component
+                    .handle_async(&mut self.socket, &name, result)
+                    .await
+            })),
+        }
+    }
+
+    fn update_any(&mut self, props: Box<dyn Any + Send>) -> bool {
+        match props.downcast::<C::Props>() {
+            Ok(props) => {
+                self.props = Some((*props).clone());
+                self.component.update(&mut self.socket, *props);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn changed(&self) -> bool {
@@ -298,6 +307,13 @@ impl<C: LiveComponent> ErasedComponent for Instance<C> {
                 .handle_progress(&mut self.socket, name, entry),
         )
     }
+
+    fn take_requests(&mut self) -> (Option<Navigation>, Vec<(String, String)>) {
+        (
+            self.socket.navigation.take(),
+            std::mem::take(&mut self.socket.flash),
+        )
+    }
 }
 
 /// One component slot of a view: the instance (taken out while it runs), the tree the client
@@ -307,6 +323,22 @@ pub(crate) struct Entry {
     pub(crate) sent: Option<Rendered>,
     pub(crate) fresh: Option<Rendered>,
 }
+
+/// Runs `update_many` for instances of one type: each with its new props.
+type Batch = fn(Vec<(&mut dyn ErasedComponent, Box<dyn Any + Send>)>);
+
+/// A component referenced by this render, waiting for its update and render.
+struct Pending {
+    cid: Cid,
+    type_id: TypeId,
+    /// New props, if they changed.
+    props: Option<Box<dyn Any + Send>>,
+    batch: Batch,
+}
+
+/// How many rounds of nested components one render may have (a component rendering
+/// components rendering components…).
+const MAX_NESTING: usize = 64;
 
 /// The live components of one view.
 #[derive(Default)]
@@ -318,17 +350,27 @@ pub(crate) struct Registry {
     rendered: HashSet<Cid>,
     /// Cids the client announced it will destroy.
     doomed: HashSet<Cid>,
-    parent: Option<ParentInfo>,
+    link: ViewLink,
+    /// Components referenced by the render running now, updated and rendered after it.
+    pending: Vec<Pending>,
     /// Events pushed by components.
     pub(crate) events: Vec<u8>,
     /// The reply of the component event being handled ([`ComponentSocket::reply`]).
     pub(crate) reply: Option<Vec<u8>>,
+    /// The last navigation a component asked for.
+    pub(crate) navigation: Option<Navigation>,
+    /// Flash messages components put.
+    pub(crate) flash: Vec<(String, String)>,
 }
 
 impl Registry {
-    pub(crate) fn new(parent: ParentInfo) -> Self {
+    pub(crate) fn new(parent: ParentInfo, mailbox: Arc<dyn ComponentMailbox>) -> Self {
         Self {
-            parent: Some(parent),
+            link: ViewLink {
+                parent: Some(parent),
+                mailbox: Some(mailbox),
+                connected: true,
+            },
             next_cid: 1,
             ..Self::default()
         }
@@ -340,6 +382,11 @@ impl Registry {
             next_cid: 1,
             ..Self::default()
         }
+    }
+
+    /// The cid of the `type_id` component with id `id`.
+    pub(crate) fn cid_of(&self, type_id: TypeId, id: &str) -> Option<Cid> {
+        self.by_key.get(&(type_id, id.to_owned())).copied()
     }
 
     /// Writes the HTML of component `cid` as rendered this turn, components inside it included.
@@ -368,6 +415,11 @@ impl Registry {
         if let Some(reply) = instance.take_reply() {
             self.reply = Some(reply);
         }
+        let (navigation, flash) = instance.take_requests();
+        if navigation.is_some() {
+            self.navigation = navigation;
+        }
+        self.flash.extend(flash);
         if let Some(entry) = self.entries.get_mut(&cid) {
             entry.instance = Some(instance);
         }
@@ -401,6 +453,8 @@ impl<'a> Meta<'a> {
     /// Renders the stateful component `component` with id `id` and `props` (LiveViewJS:
     /// `meta.live_component`). Over the socket this is a component reference (its tree goes in
     /// the diff's `"c"` map, diffed on its own); in the HTTP render it is the component's HTML.
+    /// The component is updated (if `props` changed) and rendered right after the render that
+    /// references it.
     pub fn live_component<C: LiveComponent>(
         &self,
         component: C,
@@ -410,72 +464,166 @@ impl<'a> Meta<'a> {
         let id = id.into();
         let Some(registry) = self.components.registry else {
             // Inline: a throwaway instance, rendered once.
-            let mut socket = ComponentSocket::<C>::new(0, id, None);
+            let mut socket = ComponentSocket::<C>::new(0, id, ViewLink::default());
             component.mount(&mut socket);
             component.update(&mut socket, props);
             return Dynamic::Nested(Box::new(component.render(&socket.state, self)));
         };
         let key = (TypeId::of::<C>(), id);
-        let (cid, mut instance) = {
-            let mut registry = registry.borrow_mut();
-            match registry.by_key.get(&key).copied() {
-                Some(cid) => match registry.take_instance(cid) {
-                    Some(instance) => (cid, instance),
-                    None => {
-                        tracing::error!(cid, "a component rendered itself: ignored");
-                        return Dynamic::EMPTY;
-                    }
-                },
-                None => {
-                    let cid = registry.next_cid;
-                    registry.next_cid += 1;
-                    let parent = registry.parent.clone();
-                    let mut socket = ComponentSocket::<C>::new(cid, key.1.clone(), parent);
-                    component.mount(&mut socket);
-                    registry.by_key.insert(key, cid);
-                    registry.entries.insert(
-                        cid,
-                        Entry {
-                            instance: None,
-                            sent: None,
-                            fresh: None,
-                        },
-                    );
-                    let instance: Box<dyn ErasedComponent> =
-                        Box::new(Instance { component, socket });
-                    (cid, instance)
-                }
+        let mut registry = registry.borrow_mut();
+        let cid = match registry.by_key.get(&key).copied() {
+            Some(cid) => cid,
+            None => {
+                let cid = registry.next_cid;
+                registry.next_cid += 1;
+                let mut socket =
+                    ComponentSocket::<C>::new(cid, key.1.clone(), registry.link.clone());
+                component.mount(&mut socket);
+                registry.by_key.insert(key, cid);
+                let instance: Box<dyn ErasedComponent> = Box::new(Instance {
+                    component,
+                    socket,
+                    props: None,
+                });
+                registry.entries.insert(
+                    cid,
+                    Entry {
+                        instance: Some(instance),
+                        sent: None,
+                        fresh: None,
+                    },
+                );
+                cid
             }
         };
-        if let Some(typed) = instance.as_any_mut().downcast_mut::<Instance<C>>() {
-            typed.component.update(&mut typed.socket, props);
-        }
-        let rendered = render_instance(registry, cid, &mut *instance, self);
-        let mut registry = registry.borrow_mut();
-        registry.rendered.insert(cid);
-        if let Some(entry) = registry.entries.get_mut(&cid) {
-            entry.fresh = Some(rendered);
-        }
-        registry.put_instance(cid, instance);
+        let Some(instance) = registry
+            .entries
+            .get_mut(&cid)
+            .and_then(|entry| entry.instance.as_mut())
+        else {
+            tracing::error!(cid, "a component rendered itself: ignored");
+            return Dynamic::EMPTY;
+        };
+        let changed = instance
+            .as_any_mut()
+            .downcast_mut::<Instance<C>>()
+            .is_some_and(|typed| typed.props.as_ref() != Some(&props));
+        registry.pending.push(Pending {
+            cid,
+            type_id: TypeId::of::<C>(),
+            props: changed.then(|| Box::new(props) as Box<dyn Any + Send>),
+            batch: batch_update::<C>,
+        });
         Dynamic::Component(cid)
     }
 }
 
-/// Renders a component instance (taken out of the registry) with its own `myself`.
-pub(crate) fn render_instance(
-    registry: &RefCell<Registry>,
-    cid: Cid,
-    instance: &mut dyn ErasedComponent,
-    parent: &Meta<'_>,
-) -> Rendered {
-    let meta = Meta {
+/// `update_many` for the instances of `C`, each with its new props.
+fn batch_update<C: LiveComponent>(items: Vec<(&mut dyn ErasedComponent, Box<dyn Any + Send>)>) {
+    let mut component = None;
+    let mut batch = Vec::with_capacity(items.len());
+    for (instance, props) in items {
+        let (Some(typed), Ok(props)) = (
+            instance.as_any_mut().downcast_mut::<Instance<C>>(),
+            props.downcast::<C::Props>(),
+        ) else {
+            continue;
+        };
+        let Instance {
+            component: own,
+            socket,
+            props: last,
+        } = typed;
+        *last = Some((*props).clone());
+        component.get_or_insert(&*own);
+        batch.push((socket, *props));
+    }
+    if let Some(component) = component {
+        component.update_many(batch);
+    }
+}
+
+/// Updates and renders the components referenced by the render that just ran (and the ones
+/// their renders reference, round after round). Each instance of a type whose props changed
+/// is updated in one `update_many` call per type and round.
+pub(crate) fn flush(registry: &RefCell<Registry>, meta: &Meta<'_>) {
+    let mut done = HashSet::new();
+    for _ in 0..MAX_NESTING {
+        let mut pending = std::mem::take(&mut registry.borrow_mut().pending);
+        if pending.is_empty() {
+            return;
+        }
+        update_round(registry, &mut pending);
+        for Pending { cid, .. } in pending {
+            if !done.insert(cid) {
+                tracing::error!(cid, "a component is rendered twice in one render: ignored");
+                continue;
+            }
+            render_component(registry, cid, meta);
+        }
+    }
+    tracing::error!(
+        "components nested more than {MAX_NESTING} deep: the deeper ones are not rendered"
+    );
+    registry.borrow_mut().pending.clear();
+}
+
+/// Runs the `update_many` calls of one round, one per component type, in render order.
+fn update_round(registry: &RefCell<Registry>, pending: &mut [Pending]) {
+    let mut types: Vec<(TypeId, Batch)> = Vec::new();
+    for item in pending.iter().filter(|item| item.props.is_some()) {
+        if !types.iter().any(|(type_id, _)| *type_id == item.type_id) {
+            types.push((item.type_id, item.batch));
+        }
+    }
+    for (type_id, batch) in types {
+        let mut instances: Vec<(Cid, Box<dyn ErasedComponent>)> = Vec::new();
+        let mut props = Vec::new();
+        for item in pending.iter_mut().filter(|item| item.type_id == type_id) {
+            let Some(new) = item.props.take() else {
+                continue;
+            };
+            // `None` for an instance already taken (listed twice, or rendering itself).
+            let Some(instance) = registry.borrow_mut().take_instance(item.cid) else {
+                continue;
+            };
+            instances.push((item.cid, instance));
+            props.push(new);
+        }
+        let items = instances
+            .iter_mut()
+            .zip(props)
+            .map(|((_, instance), props)| (&mut **instance as &mut dyn ErasedComponent, props))
+            .collect();
+        batch(items);
+        let mut registry = registry.borrow_mut();
+        for (cid, instance) in instances {
+            registry.put_instance(cid, instance);
+        }
+    }
+}
+
+/// Renders component `cid` (taken out of the registry while it renders), then the
+/// components its render references; keeps the tree for this turn's `"c"` map.
+pub(crate) fn render_component(registry: &RefCell<Registry>, cid: Cid, meta: &Meta<'_>) {
+    let Some(mut instance) = registry.borrow_mut().take_instance(cid) else {
+        return;
+    };
+    let scoped = Meta {
         myself: Some(cid),
         components: ComponentScope {
             registry: Some(registry),
+            nested: meta.components.nested,
         },
-        ..*parent
+        ..*meta
     };
-    instance.render(&meta)
+    let rendered = instance.render(&scoped);
+    let mut reg = registry.borrow_mut();
+    reg.rendered.insert(cid);
+    if let Some(entry) = reg.entries.get_mut(&cid) {
+        entry.fresh = Some(rendered);
+    }
+    reg.put_instance(cid, instance);
 }
 
 /// Turns a parent's `Box<dyn Any>` info into its typed `Info`.

@@ -345,6 +345,10 @@ impl Endpoint {
                 flash,
                 live_session: found.live_session,
                 action: found.action,
+                signer: &self.shared.signer,
+                max_age: self.shared.config.session_max_age.as_secs(),
+                children: &*self.router,
+                nested: false,
             })
             .await;
         let (inner, title, flash, container, slot) = match rendered {
@@ -376,6 +380,7 @@ impl Endpoint {
             csrf: csrf.clone(),
             session: session.0,
             flash,
+            nested: None,
         };
         let token = self
             .shared

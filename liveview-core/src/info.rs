@@ -77,6 +77,13 @@ impl<I> InfoQueue<I> {
     }
 }
 
+/// What [`InfoSender::offer`] did.
+pub(crate) enum Offer {
+    Queued,
+    Full,
+    Closed,
+}
+
 /// Where a view's infos go: its bounded info queue, and its wake-up.
 pub(crate) struct InfoSender<I> {
     queue: Arc<InfoQueue<I>>,
@@ -135,9 +142,41 @@ impl<I: Send> InfoSender<I> {
         }
     }
 
-    /// Queues `info`, waiting while the queue is full, and runs the view in this task if no
-    /// turn is running; fails once the view is gone.
-    pub(crate) async fn send(&self, info: I) -> Result<(), ()> {
+    /// Queues `info` if there is room, without marking the view overflowed (for
+    /// [`ViewSender::try_send`](crate::ViewSender::try_send), whose caller decides).
+    pub(crate) fn offer(&self, info: I) -> Offer {
+        {
+            let mut items = self.queue.lock();
+            if self.queue.closed.load(Ordering::Acquire) {
+                return Offer::Closed;
+            }
+            if items.len() >= self.queue.capacity {
+                return Offer::Full;
+            }
+            items.push_back(info);
+        }
+        if let Some(wake) = self.queue.wake() {
+            wake.info_queued();
+        }
+        Offer::Queued
+    }
+
+    /// Whether the view ended.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.queue.closed.load(Ordering::Acquire)
+    }
+
+    /// Queues `info`, waiting while the queue is full; the view runs it in a task of its
+    /// own, never in this one (for tasks a turn may abort, such as async tasks).
+    pub(crate) async fn send_detached(&self, info: I) -> Result<(), ()> {
+        self.wait_and_push(info).await?;
+        if let Some(wake) = self.queue.wake() {
+            wake.info_queued();
+        }
+        Ok(())
+    }
+
+    async fn wait_and_push(&self, info: I) -> Result<(), ()> {
         let mut info = Some(info);
         loop {
             let space = self.queue.space.notified();
@@ -150,11 +189,17 @@ impl<I: Send> InfoSender<I> {
                 }
                 if items.len() < self.queue.capacity {
                     items.extend(info.take());
-                    break;
+                    return Ok(());
                 }
             }
             space.await;
         }
+    }
+
+    /// Queues `info`, waiting while the queue is full, and runs the view in this task if no
+    /// turn is running; fails once the view is gone.
+    pub(crate) async fn send(&self, info: I) -> Result<(), ()> {
+        self.wait_and_push(info).await?;
         if let Some(wake) = self.queue.wake() {
             wake.run_queued().await;
         }

@@ -179,10 +179,14 @@ pub fn render_to_string(template: impl FnOnce(&Meta<'_>) -> Rendered) -> String 
         let meta = Meta {
             components: ComponentScope {
                 registry: Some(&components),
+                nested: None,
             },
             ..Meta::default()
         };
-        template(&meta)
+        let rendered = template(&meta);
+        // The components it references, updated and rendered.
+        crate::component::flush(&components, &meta);
+        rendered
     };
     let registry = components.into_inner();
     let mut html = String::new();

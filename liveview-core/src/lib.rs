@@ -49,8 +49,10 @@
 //!
 //! None yet: everything is always available.
 
+mod async_task;
 mod catch;
 mod component;
+mod component_socket;
 mod component_uploads;
 mod config;
 mod endpoint;
@@ -65,10 +67,13 @@ mod json;
 mod layout;
 mod lifecycle;
 mod live_session;
+mod nested;
 pub mod protocol;
 mod router;
 mod runtime;
+mod sender;
 mod socket;
+mod socket_async;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -77,6 +82,7 @@ mod untrusted;
 mod uploads;
 mod view;
 
+pub use async_task::{AsyncResult, AsyncValue};
 pub use component::{Cid, ComponentScope, ComponentSocket, LiveComponent};
 pub use config::Config;
 pub use endpoint::{BuildError, Endpoint, EndpointBuilder, Page, RenderError, FLASH_COOKIE};
@@ -96,11 +102,13 @@ pub use liveview_upload::{
     self as upload, Stored, UploadConfig, UploadEntry, UploadError, UploadOptions, UploadStorage,
     UploadedFile,
 };
+pub use nested::LiveRender;
 pub use router::Router;
 pub use runtime::{
     ChannelTransport, Connection, ConnectionError, Outbound, Transport, TransportClosed,
     TransportFuture,
 };
+pub use sender::{SendError, ViewSender};
 pub use socket::{Flash, Socket, UploadedEntries, Uploads};
 pub use token::{Signer, TokenError, WeakSecret, MIN_SECRET_LEN};
 pub use untrusted::{Untrusted, LOG_TEXT_LIMIT};

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::erased::{ErasedView, ViewEntry};
+use crate::erased::{ChildViews, ErasedView, ViewEntry};
 use crate::layout::Layout;
 use crate::live_session::{LiveSession, RouteOptions};
-use crate::runtime::{RouteMatch, Routes};
+use crate::runtime::{Joinable, RouteMatch, Routes};
 use crate::view::{LiveView, Params};
 
 /// Maps URL paths to live views. Patterns are literal segments and `:name` parameters:
@@ -25,6 +25,10 @@ use crate::view::{LiveView, Params};
 #[derive(Default)]
 pub struct Router {
     routes: Vec<Route>,
+    /// Nested views (`live_child`), by type name.
+    children: Vec<(&'static str, Arc<dyn ErasedView>)>,
+    /// The live session nested views join in: none of the routes' `on_mount` hooks.
+    child_session: Arc<LiveSession>,
 }
 
 struct Route {
@@ -176,7 +180,13 @@ impl Router {
             live_session.name
         );
         let group = Arc::new(live_session);
-        for mut route in routes(Router::new()).routes {
+        let inner = routes(Router::new());
+        for (key, view) in inner.children {
+            if self.children.iter().all(|(known, _)| *known != key) {
+                self.children.push((key, view));
+            }
+        }
+        for mut route in inner.routes {
             assert!(
                 self.routes
                     .iter()
@@ -212,6 +222,39 @@ impl Router {
             (Some(a), Some(b)) => a == b,
             _ => false,
         }
+    }
+
+    /// Registers `view` as a nested view, rendered inside other views with
+    /// [`Meta::live_render`](crate::Meta::live_render) (Phoenix: any LiveView module can be
+    /// `live_render`ed; here the router keeps the definitions it may join). Its session token
+    /// names it, so a client can join only views registered here.
+    ///
+    /// ```
+    /// use liveview_core::{html, LiveView, Meta, Rendered, Router};
+    /// # #[derive(Default)] struct Clock;
+    /// # impl LiveView for Clock { type State = (); type Event = (); type Info = ();
+    /// #   fn render(&self, _: &(), _: &Meta<'_>) -> Rendered { html! { "12:00" } } }
+    /// let router = Router::new().live_child(Clock);
+    /// assert!(router.has_child::<Clock>());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a view of the same type is already registered.
+    pub fn live_child<V: LiveView>(mut self, view: V) -> Self {
+        let key = std::any::type_name::<V>();
+        assert!(
+            self.children.iter().all(|(known, _)| *known != key),
+            "nested view {key} is already registered"
+        );
+        self.children.push((key, Arc::new(ViewEntry::new(view))));
+        self
+    }
+
+    /// Whether the nested view `V` is registered ([`Router::live_child`]).
+    pub fn has_child<V: LiveView>(&self) -> bool {
+        let key = std::any::type_name::<V>();
+        self.children.iter().any(|(known, _)| *known == key)
     }
 
     /// Finds the route of `path` (no query string); returns its pattern and path parameters.
@@ -283,6 +326,22 @@ impl Routes for Router {
 
     fn same_session(&self, a: &str, b: &str) -> bool {
         self.same_live_session(a, b)
+    }
+
+    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable, &Arc<LiveSession>)> {
+        self.children
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(known, view)| (*known, &**view as &dyn Joinable, &self.child_session))
+    }
+}
+
+impl ChildViews for Router {
+    fn child(&self, key: &str) -> Option<&dyn ErasedView> {
+        self.children
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, view)| &**view)
     }
 }
 

@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::task::AbortHandle;
 
+use crate::async_task::AsyncTasks;
 use crate::info::InfoSender;
+use crate::sender::Inbox;
 pub use crate::uploads::{UploadedEntries, Uploads};
 use crate::view::LiveView;
 
@@ -22,8 +24,8 @@ use crate::view::LiveView;
 pub struct Socket<V: LiveView> {
     id: Arc<str>,
     connected: bool,
-    state: V::State,
-    changed: bool,
+    pub(crate) state: V::State,
+    pub(crate) changed: bool,
     temp_resets: Vec<Reset<V::State>>,
     title: Option<String>,
     title_changed: bool,
@@ -31,9 +33,11 @@ pub struct Socket<V: LiveView> {
     reply: Option<Vec<u8>>,
     flash: Flash,
     navigation: Option<Navigation>,
-    infos: Option<InfoSender<V::Info>>,
+    pub(crate) infos: Option<InfoSender<Inbox<V>>>,
     pubsub: Option<Arc<dyn PubSub>>,
     tasks: Vec<AbortHandle>,
+    /// `assign_async`/`start_async` tasks, by name.
+    pub(crate) async_tasks: AsyncTasks<V::State>,
     uploads: Uploads,
     /// Hook assigns, the route's action, connect params and info, lifecycle hooks.
     pub(crate) extras: crate::hooks::Extras<V>,
@@ -57,7 +61,7 @@ impl<V: LiveView> Socket<V> {
     pub(crate) fn new(
         id: Arc<str>,
         connected: bool,
-        infos: Option<InfoSender<V::Info>>,
+        infos: Option<InfoSender<Inbox<V>>>,
         pubsub: Option<Arc<dyn PubSub>>,
     ) -> Self {
         Self {
@@ -75,6 +79,7 @@ impl<V: LiveView> Socket<V> {
             infos,
             pubsub,
             tasks: Vec::new(),
+            async_tasks: AsyncTasks::default(),
             uploads: Uploads::default(),
             extras: crate::hooks::Extras::default(),
         }
@@ -232,7 +237,7 @@ impl<V: LiveView> Socket<V> {
     /// (a search query) should keep only what the work needs.
     pub fn send_info(&self, info: V::Info) {
         if let Some(infos) = &self.infos {
-            infos.try_send(info);
+            infos.try_send(Inbox::Info(info));
         }
     }
 
@@ -249,7 +254,7 @@ impl<V: LiveView> Socket<V> {
             loop {
                 ticker.tick().await;
                 // Waits while the view's queue is full: a slow view gets fewer ticks.
-                if infos.send(make_info()).await.is_err() {
+                if infos.send(Inbox::Info(make_info())).await.is_err() {
                     break;
                 }
             }
@@ -322,7 +327,7 @@ impl<V: LiveView> Socket<V> {
     fn forward_to(
         &mut self,
         mut subscription: liveview_pubsub::Subscription,
-        infos: InfoSender<V::Info>,
+        infos: InfoSender<Inbox<V>>,
     ) where
         V::Info: DeserializeOwned,
     {
@@ -332,7 +337,7 @@ impl<V: LiveView> Socket<V> {
                     Ok(info) => {
                         // Waits while the view's queue is full; meanwhile the subscription's
                         // own bounded queue fills, and the backend drops what overflows it.
-                        if infos.send(info).await.is_err() {
+                        if infos.send(Inbox::Info(info)).await.is_err() {
                             break;
                         }
                     }
@@ -513,6 +518,7 @@ impl<V: LiveView> Socket<V> {
         for task in self.tasks.drain(..) {
             task.abort();
         }
+        self.async_tasks.cancel_all();
     }
 }
 

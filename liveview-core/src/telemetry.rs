@@ -6,6 +6,7 @@
 //! | --- | --- | --- | --- |
 //! | `liveview_sockets` | gauge | | LiveView sockets open |
 //! | `liveview_views` | gauge | | views joined and alive |
+//! | `liveview_async_tasks` | gauge | | `assign_async`/`start_async` tasks running (also [`async_tasks`]) |
 //! | `liveview_events_total` | counter | `kind` (`event`, `live_patch`, `allow_upload`, `progress`, `cids_will_destroy`, `cids_destroyed`, `info`) | turns run |
 //! | `liveview_bytes_sent_total` | counter | | bytes of text frames written to sockets |
 //! | `liveview_refusals_total` | counter | `reason` | error replies (`unknown event`, `overloaded`, `stale`, …) and sockets closed for cause (`rate limited`, `protocol`) |
@@ -31,6 +32,20 @@
 pub const SOCKETS: &str = "liveview_sockets";
 /// Views joined and alive.
 pub const VIEWS: &str = "liveview_views";
+/// Async tasks running.
+pub const ASYNC_TASKS: &str = "liveview_async_tasks";
+
+/// How many async tasks (`assign_async`, `start_async`, in every view and component of this
+/// process) are running now: started and neither finished nor cancelled. Tests use it to
+/// check that leaving a page cancels its tasks.
+///
+/// ```
+/// assert_eq!(liveview_core::telemetry::async_tasks(), 0);
+/// ```
+pub fn async_tasks() -> usize {
+    crate::async_task::alive()
+}
+
 /// Turns run, by kind.
 pub const EVENTS: &str = "liveview_events_total";
 /// Bytes of text frames written.

@@ -196,6 +196,9 @@ pub(crate) struct SessionClaims {
     /// The flash of the HTTP render, shown again by the first join.
     #[serde(default, skip_serializing_if = "Flash::is_empty")]
     pub(crate) flash: Flash,
+    /// For a nested view's token: which view, and its parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nested: Option<crate::nested::NestedClaims>,
 }
 
 #[cfg(test)]

@@ -158,6 +158,19 @@ pub trait LiveView: Sized + Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Handles the result of a task started with [`Socket::start_async`] under `name`
+    /// (Phoenix: `handle_async/3`): the task's value, or the message of its panic. The
+    /// default ignores it.
+    fn handle_async(
+        &self,
+        socket: &mut Socket<Self>,
+        name: &str,
+        result: Result<crate::AsyncValue, String>,
+    ) -> impl Future<Output = ViewResult> + Send {
+        let _ = (socket, name, result);
+        async { Ok(()) }
+    }
+
     /// Renders the state (LiveViewJS: `render`). Must be a pure function of its inputs.
     fn render(&self, state: &Self::State, meta: &Meta<'_>) -> Rendered;
 
@@ -438,6 +451,18 @@ impl Session {
     /// A value.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key)
+    }
+
+    /// The session with `key` set to `value` (e.g. for a nested view's
+    /// [`LiveRender::session`](crate::LiveRender::session)).
+    ///
+    /// ```
+    /// let session = liveview_core::Session::default().with("label", "Left");
+    /// assert_eq!(session.get("label").and_then(|v| v.as_str()), Some("Left"));
+    /// ```
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.0.insert(key.into(), value.into());
+        self
     }
 
     /// A session holding a serializable value, which must serialize to a JSON object (a

@@ -4,7 +4,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// The next stream reference (see [`Stream::reference`]).
+static NEXT_REFERENCE: AtomicU64 = AtomicU64::new(0);
 
 /// A stream of items of type `T` in a view's state.
 ///
@@ -31,6 +35,7 @@ use std::sync::Mutex;
 /// ```
 pub struct Stream<T> {
     name: Cow<'static, str>,
+    reference: String,
     dom_id: DomId<T>,
     pending: Mutex<Pending<T>>,
 }
@@ -64,7 +69,7 @@ impl<T> Default for Pending<T> {
 /// The operations of one render of a stream, as the wire's `"stream"` tuple carries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOps {
-    /// The stream's reference (its name), stamped by the client on item elements.
+    /// The stream's reference ([`Stream::reference`]), stamped by the client on item elements.
     pub reference: Cow<'static, str>,
     /// `(dom_id, at, limit, update_only)` per inserted or updated item.
     pub inserts: Vec<(String, i64, Option<i64>, bool)>,
@@ -90,6 +95,7 @@ impl<T> Stream<T> {
     ) -> Self {
         Self {
             name: name.into(),
+            reference: NEXT_REFERENCE.fetch_add(1, Ordering::Relaxed).to_string(),
             dom_id: Box::new(dom_id),
             pending: Mutex::new(Pending::default()),
         }
@@ -115,6 +121,27 @@ impl<T> Stream<T> {
     ) -> &mut Self {
         self.dom_id = Box::new(dom_id);
         self
+    }
+
+    /// The stream's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The stream's reference on the wire (Phoenix's stream `ref`): the client stamps it on
+    /// the stream's elements (`data-phx-stream`) and a reset removes the elements with it.
+    /// It is a counter, unique among all the streams of the process — so unique within a view
+    /// and its components, however many hold a stream of the same name — and stable for the
+    /// stream's life.
+    ///
+    /// ```
+    /// # use liveview_diff::Stream;
+    /// let a = Stream::new("items", |n: &u32| format!("items-{n}"));
+    /// let b = Stream::new("items", |n: &u32| format!("items-{n}"));
+    /// assert_ne!(a.reference(), b.reference());
+    /// ```
+    pub fn reference(&self) -> &str {
+        &self.reference
     }
 
     fn pending(&mut self) -> &mut Pending<T> {
@@ -233,7 +260,7 @@ impl<T> Stream<T> {
             items.push((dom_id, item));
         }
         let ops = StreamOps {
-            reference: self.name.clone(),
+            reference: Cow::Owned(self.reference.clone()),
             inserts,
             deletes: pending.deletes,
             reset: pending.reset,

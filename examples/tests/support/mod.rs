@@ -331,7 +331,7 @@ impl Joined {
     }
 
     /// Leaves the view: waits for the `phx_leave` reply, skipping the pushes queued before it,
-    /// which are returned.
+    /// which are returned, and for the `phx_close` that follows it.
     pub async fn leave(&mut self) -> Vec<Value> {
         let msg_ref = self.push("phx_leave", serde_json::json!({})).await;
         let mut before = Vec::new();
@@ -340,6 +340,12 @@ impl Joined {
             if frame[1] == serde_json::json!(msg_ref) {
                 self.assert_reply(&frame, &msg_ref);
                 assert_eq!(frame[4]["response"], serde_json::json!({}));
+                let close = self.client.recv().await;
+                assert_eq!(
+                    close,
+                    serde_json::json!([self.join_ref, self.join_ref, self.topic, "phx_close", {}]),
+                    "phx_close follows the leave reply"
+                );
                 return before;
             }
             self.assert_push(&frame);

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::Poll;
 
 use super::message::ChannelMsg;
@@ -45,6 +45,8 @@ pub(crate) struct ViewCell {
     infos: Box<dyn Fn() -> usize + Send + Sync>,
     /// The view ended: work for it is refused.
     ended: AtomicBool,
+    /// Its nested views (children), ended with it.
+    children: Mutex<Vec<Weak<ViewCell>>>,
 }
 
 /// Why a message was not queued.
@@ -69,6 +71,7 @@ impl ViewCell {
             view: Mutex::new(Some(view)),
             infos,
             ended: AtomicBool::new(false),
+            children: Mutex::new(Vec::new()),
         })
     }
 
@@ -156,9 +159,29 @@ impl ViewCell {
     }
 
     fn end(&self) {
-        let mut queue = self.lock_queue();
-        self.ended.store(true, Ordering::Release);
-        *queue = VecDeque::new();
+        {
+            let mut queue = self.lock_queue();
+            self.ended.store(true, Ordering::Release);
+            *queue = VecDeque::new();
+        }
+        let children =
+            std::mem::take(&mut *self.children.lock().unwrap_or_else(PoisonError::into_inner));
+        for child in children.iter().filter_map(Weak::upgrade) {
+            child.shut_down();
+        }
+    }
+
+    /// Makes `child` (a nested view) end when this view ends — at once if it has ended.
+    pub(crate) fn adopt(&self, child: &Arc<ViewCell>) {
+        {
+            let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+            if !self.is_ended() {
+                children.retain(|known| known.strong_count() > 0);
+                children.push(Arc::downgrade(child));
+                return;
+            }
+        }
+        child.shut_down();
     }
 }
 

@@ -278,6 +278,25 @@ impl Connection {
                     .await;
             }
         };
+        // A child joins under its parent, which must be joined on this socket.
+        let parent = match &verified.nested {
+            Some(Some(parent_id)) => {
+                let parent = self
+                    .channels
+                    .get(&format!("lv:{parent_id}"))
+                    .filter(|parent| !parent.tx.is_ended())
+                    .map(|parent| parent.tx.clone());
+                if parent.is_none() {
+                    let refusal = Refusal::NoParent;
+                    log_refusal(&topic, &refusal);
+                    return self
+                        .send(channel.error(msg_ref.as_deref(), refusal.reason()))
+                        .await;
+                }
+                parent
+            }
+            _ => None,
+        };
         if let Some(old) = self.channels.remove(&topic) {
             old.tx.shut_down();
         }
@@ -298,7 +317,12 @@ impl Connection {
             action: verified.action.cloned(),
             connect_params: Arc::new(verified.connect_params),
             connect_info: self.connect_info.clone(),
+            nested: verified.nested.is_some(),
         });
+        if let Some(parent) = parent {
+            // The child ends with its parent.
+            parent.adopt(&tx);
+        }
         self.channels.insert(
             topic,
             Channel {

@@ -46,6 +46,9 @@ pub(crate) struct Verified<'a> {
     pub(crate) action: Option<&'a std::sync::Arc<str>>,
     /// The join's params: the client's connect params.
     pub(crate) connect_params: Map<String, Value>,
+    /// For a nested view: it is one (`handle_params` does not run), and its parent's id
+    /// (`None` for a sticky view).
+    pub(crate) nested: Option<Option<String>>,
 }
 
 /// Why a join was refused. The client reloads the page on `stale` and loads the URL over
@@ -70,6 +73,10 @@ pub(crate) enum Refusal {
     OtherLiveSession,
     /// The URL's query string does not decode.
     Query(FormError),
+    /// A nested view's token names a view that is not registered (`Router::live_child`).
+    UnknownChild,
+    /// A nested view's parent is not joined on this socket (Phoenix: parent LV dead).
+    NoParent,
 }
 
 impl Refusal {
@@ -80,7 +87,9 @@ impl Refusal {
             | Refusal::Token(_)
             | Refusal::OtherView
             | Refusal::Csrf
-            | Refusal::NoUrl => "stale",
+            | Refusal::NoUrl
+            | Refusal::UnknownChild
+            | Refusal::NoParent => "stale",
             Refusal::Unrouted
             | Refusal::OtherRoute
             | Refusal::OtherLiveSession
@@ -103,6 +112,8 @@ impl fmt::Display for Refusal {
                 f.write_str("the URL routes outside the token's live session")
             }
             Refusal::Query(error) => write!(f, "query string: {error}"),
+            Refusal::UnknownChild => f.write_str("the nested view is not registered"),
+            Refusal::NoParent => f.write_str("the nested view's parent is not joined"),
         }
     }
 }
@@ -132,6 +143,26 @@ pub(crate) fn verify<'a>(
         .is_some_and(|token| bool::from(token.as_bytes().ct_eq(claims.csrf.as_bytes())));
     if !csrf_ok {
         return Err(Refusal::Csrf);
+    }
+    if let Some(nested) = claims.nested.clone() {
+        // A nested view: no URL of its own; its view comes from the token.
+        let (route, view, live_session) = shared
+            .routes
+            .find_child(&nested.view)
+            .ok_or(Refusal::UnknownChild)?;
+        let url = Url::parse(request.url.as_deref().unwrap_or("/"));
+        return Ok(Verified {
+            route,
+            view,
+            url,
+            params: Params::default(),
+            claims,
+            flash: Flash::default(),
+            live_session,
+            action: None,
+            connect_params: request.params,
+            nested: Some(nested.parent),
+        });
     }
     let navigation = request.redirect.is_some();
     let raw_url = request.redirect.or(request.url).ok_or(Refusal::NoUrl)?;
@@ -177,6 +208,7 @@ pub(crate) fn verify<'a>(
         live_session: found.live_session,
         action: found.action,
         connect_params: request.params,
+        nested: None,
     })
 }
 
@@ -234,6 +266,16 @@ mod tests {
         fn same_session(&self, a: &str, b: &str) -> bool {
             (a == "/admin") == (b == "/admin")
         }
+
+        fn find_child(
+            &self,
+            key: &str,
+        ) -> Option<(&str, &dyn Joinable, &Arc<crate::live_session::LiveSession>)> {
+            static DEFAULT: std::sync::OnceLock<Arc<crate::live_session::LiveSession>> =
+                std::sync::OnceLock::new();
+            let session = DEFAULT.get_or_init(Default::default);
+            (key == "child").then_some(("child", &NoView as &dyn Joinable, session))
+        }
     }
 
     fn shared() -> Shared {
@@ -257,6 +299,7 @@ mod tests {
             csrf: "CSRF".into(),
             session: Map::new(),
             flash,
+            nested: None,
         };
         shared.signer.sign_json(&claims, 60)
     }
@@ -368,5 +411,39 @@ mod tests {
             verified.flash.is_empty(),
             "a navigation brings its own flash token"
         );
+    }
+
+    #[test]
+    fn a_nested_view_joins_by_its_token_without_a_url() {
+        let shared = shared();
+        let claims = |view: &str| SessionClaims {
+            id: "child-1".into(),
+            route: view.into(),
+            csrf: "CSRF".into(),
+            session: Map::new(),
+            flash: Flash::default(),
+            nested: Some(crate::nested::NestedClaims {
+                view: view.into(),
+                parent: Some("p1".into()),
+            }),
+        };
+        let token = shared.signer.sign_json(&claims("child"), 60);
+        let payload = json!({"session": token, "params": {"_csrf_token": "CSRF"}, "static": null});
+        let verified = join(&shared, "child-1", payload).unwrap();
+        assert_eq!(verified.route, "child");
+        assert_eq!(verified.nested, Some(Some("p1".to_owned())));
+        let refused = join(
+            &shared,
+            "child-2",
+            json!({"session": shared.signer.sign_json(&claims("child"), 60), "params": {"_csrf_token": "CSRF"}}),
+        );
+        assert!(matches!(refused, Err(Refusal::OtherView)));
+        let unknown = shared.signer.sign_json(&claims("gone"), 60);
+        let refused = join(
+            &shared,
+            "child-1",
+            json!({"session": unknown, "params": {"_csrf_token": "CSRF"}}),
+        );
+        assert_eq!(refused.err().unwrap().reason(), "stale");
     }
 }

@@ -18,6 +18,7 @@ mod rate;
 mod shared;
 mod transport;
 mod upload_channel;
+mod view_async;
 mod view_task;
 mod view_uploads;
 

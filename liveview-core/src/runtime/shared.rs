@@ -35,6 +35,10 @@ pub(crate) trait Routes: Send + Sync + 'static {
 
     /// Whether two route patterns are routed and belong to the same live session.
     fn same_session(&self, a: &str, b: &str) -> bool;
+
+    /// The nested view registered under `key` (its type name): the key, the view, and the
+    /// live session nested views join in (no `on_mount` hooks).
+    fn find_child(&self, key: &str) -> Option<(&str, &dyn Joinable, &Arc<LiveSession>)>;
 }
 
 /// A routed path.
@@ -78,4 +82,6 @@ pub(crate) struct Join {
     pub(crate) connect_params: Arc<Map<String, Value>>,
     /// What the transport knows about the client.
     pub(crate) connect_info: Option<Arc<ConnectInfo>>,
+    /// A nested view: mounted without `handle_params`, and it cannot patch the URL.
+    pub(crate) nested: bool,
 }

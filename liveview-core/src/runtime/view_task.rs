@@ -17,14 +17,16 @@ use super::shared::{Join, Shared};
 use super::transport::{send_text, Transport};
 use super::upload_channel::UploadSlot;
 use crate::catch::{callback, callback_status, catch, catch_sync, Failure};
-use crate::component::{parent_info, render_instance, ComponentScope, Registry};
+use crate::component::{flush, parent_info, ComponentScope, Registry};
 use crate::event::ClientEvent;
 use crate::hooks::run_on_mount;
 use crate::info::{InfoQueue, InfoSender, InfoWake};
 use crate::lifecycle::{self, HookFlow};
 use crate::live_session::LiveSession;
+use crate::nested::{NestedScope, NestedState};
 use crate::protocol::payload::{self, Turn};
 use crate::protocol::ChannelRef;
+use crate::sender::{ComponentMailbox, Inbox};
 use crate::socket::Socket;
 use crate::telemetry::Alive;
 use crate::untrusted::Untrusted;
@@ -37,9 +39,13 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
     let (info_tx, infos) = InfoSender::channel(join.shared.config.info_queue);
     let probe = infos.clone();
     let parent_tx = info_tx.clone();
-    let components = RefCell::new(Registry::new(parent_info::<V::Info>(move |info| {
-        parent_tx.try_send(info);
-    })));
+    let mailbox: Arc<dyn ComponentMailbox> = Arc::new(info_tx.clone());
+    let components = RefCell::new(Registry::new(
+        parent_info::<V::Info>(move |info| {
+            parent_tx.try_send(Inbox::Info(info));
+        }),
+        mailbox,
+    ));
     let mut socket = Socket::<V>::new(
         join.id.clone(),
         true,
@@ -65,6 +71,8 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         last: None,
         upload_slots: HashMap::new(),
         components,
+        children: RefCell::default(),
+        nested: join.nested,
         infos: infos.clone(),
         _alive: Alive::new(crate::telemetry::VIEWS),
     };
@@ -123,11 +131,15 @@ pub(super) struct ViewTask<V: LiveView> {
     pub(super) upload_slots: HashMap<String, Arc<UploadSlot>>,
     /// The view's live components.
     pub(super) components: RefCell<Registry>,
+    /// The tokens of the nested views it rendered.
+    children: RefCell<NestedState>,
+    /// It is a nested view itself (no `handle_params`, no patches).
+    pub(super) nested: bool,
     /// Counts the view in `liveview_views` while it lives.
     _alive: Alive,
     /// The view's info queue (its own `send_info`s, ticks, pub/sub deliveries); a
     /// `send_info` that found it full ends the view.
-    infos: Arc<InfoQueue<V::Info>>,
+    infos: Arc<InfoQueue<Inbox<V>>>,
 }
 
 impl<V: LiveView> Drop for ViewTask<V> {
@@ -162,11 +174,20 @@ impl<V: LiveView> Turns for ViewTask<V> {
     }
 
     fn next_info(&mut self) -> Option<BoxFuture<'_, bool>> {
-        let info = self.infos.pop()?;
-        crate::telemetry::turn("info");
-        let span = tracing::debug_span!("turn", view = %self.route, kind = "info");
+        let item = self.infos.pop()?;
+        let kind = match &item {
+            Inbox::Info(_) => "info",
+            Inbox::Async(_) => "async",
+            Inbox::Component(_) => "component",
+        };
+        crate::telemetry::turn(kind);
+        let span = tracing::debug_span!("turn", view = %self.route, kind);
         Some(traced(span, async move {
-            let outcome = self.on_info(info).await;
+            let outcome = match item {
+                Inbox::Info(info) => self.on_info(info).await,
+                Inbox::Async(done) => self.on_async(done).await,
+                Inbox::Component(msg) => self.on_component_msg(msg).await,
+            };
             self.after_turn(outcome).await
         }))
     }
@@ -276,13 +297,18 @@ impl<V: LiveView> ViewTask<V> {
             if let Err(failure) = mounted {
                 return self.join_failed(msg_ref, failure).await;
             }
-            let with_params = callback(lifecycle::handle_params(
-                &*self.view,
-                &mut self.socket,
-                &self.url,
-                params,
-            ))
-            .await;
+            // Only the routed view handles the URL (not a nested one).
+            let with_params = if self.nested {
+                Ok(())
+            } else {
+                callback(lifecycle::handle_params(
+                    &*self.view,
+                    &mut self.socket,
+                    &self.url,
+                    params,
+                ))
+                .await
+            };
             if let Err(message) = with_params {
                 let message = format!("handle_params: {message}");
                 return self.join_crashed(msg_ref, &message).await;
@@ -358,6 +384,13 @@ impl<V: LiveView> ViewTask<V> {
             myself: None,
             components: ComponentScope {
                 registry: Some(&self.components),
+                nested: Some(NestedScope {
+                    parent_id: self.socket.id(),
+                    csrf: &self.csrf,
+                    signer: &self.shared.signer,
+                    max_age: self.shared.config.session_max_age.as_secs(),
+                    state: &self.children,
+                }),
             },
         }
     }
@@ -369,8 +402,16 @@ impl<V: LiveView> ViewTask<V> {
         // Inside `with_previous`, memoized loop rows whose key and stamp did not change are
         // reused from the last tree instead of being rendered again.
         let last = self.last.as_ref();
-        catch_sync(|| liveview_diff::memo::with_previous(last, || view.render(state, &meta)))
-            .map_err(Crash)
+        let components = &self.components;
+        catch_sync(|| {
+            liveview_diff::memo::with_previous(last, || {
+                let rendered = view.render(state, &meta);
+                // The components it references: updated and rendered now.
+                flush(components, &meta);
+                rendered
+            })
+        })
+        .map_err(Crash)
     }
 
     /// One message's turn.
@@ -479,22 +520,20 @@ impl<V: LiveView> ViewTask<V> {
                 Untrusted(&event.name)
             )));
         }
-        if instance.changed() {
-            let meta = self.meta();
-            let registry = &self.components;
-            let rendered = catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
-                .map_err(Crash)?;
-            if let Some(entry) = self.components.borrow_mut().entries.get_mut(&cid) {
-                entry.fresh = Some(rendered);
-            }
-        }
+        let changed = instance.changed();
         self.components.borrow_mut().put_instance(cid, instance);
+        if changed {
+            self.rerender_component(cid)?;
+        }
         self.finish_turn(msg_ref, None).await
     }
 
+    /// `phx_leave`: the reply, then `phx_close` (Phoenix closes every channel that stops
+    /// normally with `[join_ref, join_ref, topic, "phx_close", {}]`).
     async fn on_leave(&mut self, msg_ref: Option<String>) -> Result<Flow, Crash> {
         let frame = self.channel().ok(msg_ref.as_deref());
         send_text(&*self.out, frame).await;
+        send_text(&*self.out, self.channel().closed()).await;
         Ok(Flow::Stop)
     }
 
@@ -539,6 +578,7 @@ impl<V: LiveView> ViewTask<V> {
         extra: Option<Vec<u8>>,
     ) -> Result<Flow, Crash> {
         self.stop_cancelled_uploads().await;
+        self.take_component_requests();
         let mut unused = None;
         if let Some(navigation) = self.navigate(&mut unused).await? {
             let frame = match &msg_ref {
@@ -546,6 +586,8 @@ impl<V: LiveView> ViewTask<V> {
                 None => navigation.push(self.channel()),
             };
             send_text(&*self.out, frame).await;
+            // The channel stops normally: Phoenix follows with `phx_close`.
+            send_text(&*self.out, self.channel().closed()).await;
             return Ok(Flow::Stop);
         }
         let rendered = if self.socket.is_changed() {

@@ -9,8 +9,8 @@ use super::message::Queued;
 use super::transport::send_text;
 use super::upload_channel::{Registration, UploadSlot};
 use super::view_task::{Crash, Flow, ViewTask};
-use crate::catch::{callback, catch, catch_sync};
-use crate::component::{render_instance, Cid, ErasedComponent};
+use crate::catch::{callback, catch};
+use crate::component::{Cid, ErasedComponent};
 use crate::event::ClientEvent;
 use crate::protocol::payload;
 use crate::token::UploadTokens;
@@ -71,24 +71,14 @@ impl<V: LiveView> ViewTask<V> {
             }
             Owner::Component(cid, instance) => (cid, instance),
         };
-        let rendered = changed.then(|| {
+        if changed {
             instance.mark_changed();
-            let meta = self.meta();
-            let registry = &self.components;
-            catch_sync(|| render_instance(registry, cid, &mut *instance, &meta))
-        });
-        let mut registry = self.components.borrow_mut();
-        registry.put_instance(cid, instance);
-        match rendered {
-            Some(Ok(rendered)) => {
-                if let Some(entry) = registry.entries.get_mut(&cid) {
-                    entry.fresh = Some(rendered);
-                }
-                Ok(())
-            }
-            Some(Err(message)) => Err(Crash(message)),
-            None => Ok(()),
         }
+        self.components.borrow_mut().put_instance(cid, instance);
+        if changed {
+            self.rerender_component(cid)?;
+        }
+        Ok(())
     }
 
     /// The uploads of `owner`.

@@ -101,6 +101,11 @@ impl<V: LiveView> ViewTask<V> {
                     return Ok(Some(Navigation::new(kind, &to, None, flash.as_deref())));
                 }
             };
+            if self.nested {
+                return Err(Crash(format!(
+                    "push_patch to {to} from a nested view (only the routed view patches the URL)"
+                )));
+            }
             patches += 1;
             if patches > MAX_CHAINED_PATCHES {
                 return Err(Crash(format!(
