@@ -69,6 +69,9 @@ pub(crate) fn build_example_server() -> Result<PathBuf> {
         "build",
         "-p",
         "examples",
+        // The server of every example (the package also has the small login app).
+        "--bin",
+        "liveview-examples",
         "--message-format=json-render-diagnostics",
     ])
     .stdout(Stdio::piped());
