@@ -1,7 +1,8 @@
 //! The toolkit's socket: a [`Connection`] of the real runtime, fed Phoenix V2 frames exactly as
 //! the browser's client sends them, with the frames it writes collected in memory.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,9 +63,14 @@ pub(crate) struct Channel {
     inbox: Arc<Inbox>,
     next_ref: u64,
     /// Messages sent to the server (text and binary).
-    pub(crate) sent: u64,
-    pub(crate) timeout: Duration,
+    pub(crate) sent: Arc<AtomicU64>,
+    /// Frames read for a topic other than the one being waited for (the socket is shared by
+    /// a view, its nested views and its upload channels), in arrival order per topic.
+    queues: HashMap<String, VecDeque<Frame>>,
 }
+
+/// A socket shared by the views (and upload channels) joined on it.
+pub(crate) type SharedChannel = Arc<tokio::sync::Mutex<Channel>>;
 
 impl std::fmt::Debug for Channel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,15 +81,15 @@ impl std::fmt::Debug for Channel {
 }
 
 impl Channel {
-    pub(crate) fn connect(endpoint: &Arc<Endpoint>, timeout: Duration) -> Self {
+    pub(crate) fn connect(endpoint: &Arc<Endpoint>) -> Self {
         let inbox = Arc::new(Inbox::default());
         let connection = endpoint.connect_with(inbox.clone());
         Channel {
             connection,
             inbox,
             next_ref: 0,
-            sent: 0,
-            timeout,
+            sent: Arc::default(),
+            queues: HashMap::new(),
         }
     }
 
@@ -116,7 +122,7 @@ impl Channel {
         payload: Value,
     ) -> Result<(), TestError> {
         let frame = json!([join_ref, msg_ref, topic, event, payload]).to_string();
-        self.sent += 1;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.connection
             .handle_text(&frame)
             .await
@@ -146,7 +152,7 @@ impl Channel {
             frame.extend_from_slice(part.as_bytes());
         }
         frame.extend_from_slice(data);
-        self.sent += 1;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.connection
             .handle_binary(Bytes::from(frame))
             .await
@@ -154,19 +160,57 @@ impl Channel {
         Ok(msg_ref)
     }
 
-    /// The next frame the server wrote, waiting at most `timeout`.
-    pub(crate) async fn recv(&mut self) -> Result<Frame, TestError> {
-        match tokio::time::timeout(self.timeout, self.next_outbound()).await {
-            Ok(frame) => frame,
-            Err(_) => Err(TestError::Timeout(format!(
-                "no frame from the server within {:?}",
-                self.timeout
-            ))),
+    /// The next frame for `topic`, waiting at most `wait`; frames of other topics read
+    /// meanwhile are kept for them.
+    pub(crate) async fn recv_for(
+        &mut self,
+        topic: &str,
+        wait: Duration,
+    ) -> Result<Frame, TestError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(frame) = self.try_recv_for(topic)? {
+                return Ok(frame);
+            }
+            match tokio::time::timeout_at(deadline, self.next_outbound()).await {
+                Ok(frame) => {
+                    let frame = frame?;
+                    if frame.topic == topic {
+                        return Ok(frame);
+                    }
+                    self.queues
+                        .entry(frame.topic.clone())
+                        .or_default()
+                        .push_back(frame);
+                }
+                Err(_) => {
+                    return Err(TestError::Timeout(format!(
+                        "no frame for {topic} within {wait:?}"
+                    )))
+                }
+            }
         }
     }
 
+    /// A frame for `topic` already written, without waiting.
+    pub(crate) fn try_recv_for(&mut self, topic: &str) -> Result<Option<Frame>, TestError> {
+        if let Some(frame) = self.queues.get_mut(topic).and_then(VecDeque::pop_front) {
+            return Ok(Some(frame));
+        }
+        while let Some(frame) = self.try_recv()? {
+            if frame.topic == topic {
+                return Ok(Some(frame));
+            }
+            self.queues
+                .entry(frame.topic.clone())
+                .or_default()
+                .push_back(frame);
+        }
+        Ok(None)
+    }
+
     /// A frame already written, without waiting.
-    pub(crate) fn try_recv(&self) -> Result<Option<Frame>, TestError> {
+    fn try_recv(&self) -> Result<Option<Frame>, TestError> {
         let outbound = self
             .inbox
             .frames

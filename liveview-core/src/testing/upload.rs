@@ -232,8 +232,9 @@ impl LiveViewTest {
         };
         let topic = format!("lvu:{}", entry.entry_ref);
         if entry.join_ref.is_none() {
-            let join_ref = self.channel().next_ref();
-            self.channel()
+            let mut channel = self.channel().lock().await;
+            let join_ref = channel.next_ref();
+            channel
                 .push_as(
                     &join_ref,
                     &join_ref,
@@ -242,6 +243,7 @@ impl LiveViewTest {
                     json!({"token": token}),
                 )
                 .await?;
+            drop(channel);
             self.upload_reply(&topic, &join_ref).await?;
             upload.entries[index].join_ref = Some(join_ref);
         }
@@ -255,6 +257,8 @@ impl LiveViewTest {
             let chunk = upload.entries[index].file.content[sent..end].to_vec();
             let msg_ref = self
                 .channel()
+                .lock()
+                .await
                 .push_binary(&join_ref, &topic, "chunk", &chunk)
                 .await?;
             self.upload_reply(&topic, &msg_ref).await?;
@@ -285,32 +289,30 @@ impl LiveViewTest {
         Ok(self.html().to_owned())
     }
 
-    /// Waits for the reply to `msg_ref` on an upload channel (pushes of the view that come
-    /// meanwhile are applied).
+    /// Waits for the reply to `msg_ref` on an upload channel (the view's own pushes that come
+    /// meanwhile stay queued for it, in order).
     async fn upload_reply(&mut self, topic: &str, msg_ref: &str) -> Result<Value, TestError> {
         loop {
-            if let Some(at) = self.other_frames.iter().position(|f| {
-                f.topic == topic && f.event == "phx_reply" && f.msg_ref.as_deref() == Some(msg_ref)
-            }) {
-                let frame = self.other_frames.remove(at).expect("found");
-                let response = frame
-                    .payload
-                    .get("response")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                return match frame.payload.get("status").and_then(Value::as_str) {
-                    Some("ok") => Ok(response),
-                    _ => Err(TestError::Refused {
-                        what: format!("{topic} message {msg_ref}"),
-                        reason: response
-                            .get("reason")
-                            .and_then(Value::as_str)
-                            .unwrap_or("error")
-                            .to_owned(),
-                    }),
-                };
+            let frame = self.recv_topic(topic).await?;
+            if frame.event != "phx_reply" || frame.msg_ref.as_deref() != Some(msg_ref) {
+                continue;
             }
-            self.pump().await?;
+            let response = frame
+                .payload
+                .get("response")
+                .cloned()
+                .unwrap_or(Value::Null);
+            return match frame.payload.get("status").and_then(Value::as_str) {
+                Some("ok") => Ok(response),
+                _ => Err(TestError::Refused {
+                    what: format!("{topic} message {msg_ref}"),
+                    reason: response
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_owned(),
+                }),
+            };
         }
     }
 }

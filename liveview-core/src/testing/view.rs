@@ -1,6 +1,7 @@
 //! [`LiveViewTest`]: one connected view, followed as the browser's client follows it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use liveview_diff::client::ClientTree;
 use scraper::Html;
 use serde_json::{json, Map, Value};
 
-use super::channel::{Channel, Frame};
+use super::channel::{Channel, Frame, SharedChannel};
 use super::dom;
 use super::element::{Element, Form};
 use super::{Navigation, NavigationKind, TestError, BASE_URL};
@@ -79,9 +80,14 @@ impl LiveOptions {
         flash: Option<&str>,
     ) -> Result<LiveViewTest, TestError> {
         let page = dead_render_with(endpoint, path, self.session.clone(), flash).await?;
+        let channel = Channel::connect(endpoint);
+        let sent = channel.sent.clone();
         let mut view = LiveViewTest {
             endpoint: endpoint.clone(),
-            channel: Channel::connect(endpoint, self.timeout),
+            channel: Arc::new(tokio::sync::Mutex::new(channel)),
+            timeout: self.timeout,
+            sent,
+            nested: None,
             options: self,
             page,
             join_ref: String::new(),
@@ -91,7 +97,6 @@ impl LiveOptions {
             title: None,
             events: VecDeque::new(),
             navigation: VecDeque::new(),
-            other_frames: VecDeque::new(),
             used_fields: Default::default(),
             ended: None,
         };
@@ -99,6 +104,13 @@ impl LiveOptions {
         view.join(&format!("{BASE_URL}{path}"), "url", None).await?;
         Ok(view)
     }
+}
+
+/// What a nested view found on a page carries.
+#[derive(Debug, Clone, Copy)]
+struct Nested {
+    /// `data-phx-sticky`: joined as a root of its own, it outlives live navigation.
+    sticky: bool,
 }
 
 /// A dead-rendered page, as the browser receives it before it connects.
@@ -178,7 +190,12 @@ pub(crate) async fn dead_render_with(
 #[derive(Debug)]
 pub struct LiveViewTest {
     endpoint: Arc<Endpoint>,
-    channel: Channel,
+    /// The socket, shared with the nested views found on the page.
+    channel: SharedChannel,
+    timeout: Duration,
+    sent: Arc<AtomicU64>,
+    /// A nested view (`find_live`): joined without a URL.
+    nested: Option<Nested>,
     options: LiveOptions,
     page: DeadPage,
     join_ref: String,
@@ -190,8 +207,6 @@ pub struct LiveViewTest {
     title: Option<String>,
     events: VecDeque<(String, Value)>,
     navigation: VecDeque<Navigation>,
-    /// Frames of other topics (upload channels), for whoever waits for them.
-    pub(crate) other_frames: VecDeque<Frame>,
     pub(crate) used_fields: std::collections::HashSet<String>,
     /// Why the view's channel ended (`phx_close` after a redirect, `phx_error` after a crash).
     ended: Option<String>,
@@ -212,21 +227,28 @@ impl LiveViewTest {
             params.insert("_live_referer".into(), json!(self.url));
         }
         let mut payload = json!({
-            key: url,
             "params": params,
             "session": self.page.session,
             "static": self.page.static_token,
-            "sticky": false,
+            "sticky": self.nested.as_ref().is_some_and(|n| n.sticky),
         });
+        // A nested view joins without a URL (it has no route of its own).
+        if self.nested.is_none() {
+            payload[key] = json!(url);
+        }
         if let Some(flash) = flash {
             payload["flash"] = json!(flash);
         }
         let topic = self.topic();
-        let join_ref = self.channel.next_ref();
-        // A join's message ref is its join ref.
-        self.channel
-            .push_as(&join_ref, &join_ref, &topic, "phx_join", payload)
-            .await?;
+        let join_ref = {
+            let mut channel = self.channel.lock().await;
+            let join_ref = channel.next_ref();
+            // A join's message ref is its join ref.
+            channel
+                .push_as(&join_ref, &join_ref, &topic, "phx_join", payload)
+                .await?;
+            join_ref
+        };
         let msg_ref = join_ref.clone();
         self.join_ref = join_ref;
         self.ended = None;
@@ -265,7 +287,12 @@ impl LiveViewTest {
         }
         let join_ref = self.join_ref.clone();
         let topic = self.topic();
-        let msg_ref = self.channel.push(&join_ref, &topic, event, payload).await?;
+        let msg_ref = self
+            .channel
+            .lock()
+            .await
+            .push(&join_ref, &topic, event, payload)
+            .await?;
         let response = self.await_reply(&msg_ref, event).await?;
         self.apply_response(&response)?;
         self.settle().await?;
@@ -293,20 +320,16 @@ impl LiveViewTest {
 
     /// Waits for the reply to `msg_ref`, applying the view's pushes that come first.
     async fn await_reply(&mut self, msg_ref: &str, what: &str) -> Result<Value, TestError> {
-        let topic = self.topic();
         loop {
-            let frame = self.channel.recv().await.map_err(|err| match err {
+            let received = self.recv_own(self.timeout).await;
+            let frame = received.map_err(|err| match err {
                 TestError::Timeout(_) => TestError::Timeout(format!(
                     "no reply to {what} within {:?}; the view holds:\n{}",
-                    self.channel.timeout,
+                    self.timeout,
                     self.tree.html()
                 )),
                 other => other,
             })?;
-            if frame.topic != topic {
-                self.other_frames.push_back(frame);
-                continue;
-            }
             if frame.event == "phx_reply" && frame.msg_ref.as_deref() == Some(msg_ref) {
                 let status = frame
                     .payload
@@ -424,6 +447,8 @@ impl LiveViewTest {
         for event in ["cids_will_destroy", "cids_destroyed"] {
             let msg_ref = self
                 .channel
+                .lock()
+                .await
                 .push(&join_ref, &topic, event, json!({"cids": gone}))
                 .await?;
             let response = self.await_reply(&msg_ref, event).await?;
@@ -490,7 +515,7 @@ impl LiveViewTest {
     /// upload chunks...): what a browser test reads from the socket's frames, e.g. to check
     /// that a JS command stayed in the browser.
     pub fn messages_sent(&self) -> u64 {
-        self.channel.sent
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The page title: the dead render's `<title>`, then every `"t"` the view sent.
@@ -690,10 +715,15 @@ impl LiveViewTest {
         &mut self,
         mut done: impl FnMut(&LiveViewTest) -> bool,
     ) -> Result<(), TestError> {
-        let deadline = tokio::time::Instant::now() + self.channel.timeout;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let topic = self.topic();
         loop {
-            while let Some(frame) = self.channel.try_recv()? {
-                self.apply_frame(frame)?;
+            loop {
+                let frame = self.channel.lock().await.try_recv_for(&topic)?;
+                match frame {
+                    Some(frame) => self.apply_push(frame)?,
+                    None => break,
+                }
             }
             self.settle().await?;
             if done(self) {
@@ -703,14 +733,14 @@ impl LiveViewTest {
             if left.is_zero() {
                 return Err(TestError::Timeout(format!(
                     "the condition did not hold within {:?}; the view holds:\n{}",
-                    self.channel.timeout,
+                    self.timeout,
                     self.html()
                 )));
             }
-            match tokio::time::timeout(left, self.channel.recv()).await {
-                Ok(Ok(frame)) => self.apply_frame(frame)?,
-                Ok(Err(TestError::Timeout(_))) | Err(_) => {}
-                Ok(Err(err)) => return Err(err),
+            match self.recv_own(left).await {
+                Ok(frame) => self.apply_push(frame)?,
+                Err(TestError::Timeout(_)) => {}
+                Err(err) => return Err(err),
             }
         }
     }
@@ -721,19 +751,72 @@ impl LiveViewTest {
         self.wait_until(|view| view.has_element(css, text)).await
     }
 
-    /// Receives one frame (waiting at most the timeout) and applies or stashes it.
-    pub(crate) async fn pump(&mut self) -> Result<(), TestError> {
-        let frame = self.channel.recv().await?;
-        self.apply_frame(frame)
+    /// The next frame of this view's topic, waiting at most `wait`.
+    async fn recv_own(&self, wait: Duration) -> Result<Frame, TestError> {
+        let topic = self.topic();
+        self.channel.lock().await.recv_for(&topic, wait).await
     }
 
-    fn apply_frame(&mut self, frame: Frame) -> Result<(), TestError> {
-        if frame.topic == self.topic() {
-            self.apply_push(frame)
-        } else {
-            self.other_frames.push_back(frame);
-            Ok(())
-        }
+    /// The next frame of another topic of this socket (an upload channel), waiting at most
+    /// the timeout.
+    pub(crate) async fn recv_topic(&self, topic: &str) -> Result<Frame, TestError> {
+        self.channel
+            .lock()
+            .await
+            .recv_for(topic, self.timeout)
+            .await
+    }
+
+    /// Joins the nested LiveView whose container has DOM id `id` on this page (Phoenix:
+    /// `find_live(view, id)`): a child rendered with `live_render` (joined under its parent)
+    /// or a sticky view. It shares this view's socket, as in the browser; it runs and is
+    /// driven on its own (its own HTML, events, pushes), and ends when its parent does
+    /// (a sticky view outlives the parent's live navigation).
+    pub async fn find_live(&mut self, id: &str) -> Result<LiveViewTest, TestError> {
+        let css = format!("[id=\"{}\"][data-phx-session]", id.replace('"', "\\\""));
+        let (session, static_token, sticky) = {
+            let html = Html::parse_fragment(self.html());
+            let found = dom::matching(&html, &css, None)?;
+            let [container] = found.as_slice() else {
+                return Err(self.selector_error(&css, None, found.len()));
+            };
+            let el = container.value();
+            (
+                el.attr("data-phx-session").unwrap_or_default().to_owned(),
+                el.attr("data-phx-static")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                el.attr("data-phx-sticky").is_some(),
+            )
+        };
+        let mut child = LiveViewTest {
+            endpoint: self.endpoint.clone(),
+            channel: self.channel.clone(),
+            timeout: self.timeout,
+            sent: self.sent.clone(),
+            nested: Some(Nested { sticky }),
+            options: self.options.clone(),
+            page: DeadPage {
+                html: String::new(),
+                id: id.to_owned(),
+                session,
+                static_token,
+                csrf_token: self.page.csrf_token.clone(),
+                title: None,
+            },
+            join_ref: String::new(),
+            url: self.url.clone(),
+            tree: ClientTree::default(),
+            dom: String::new(),
+            title: None,
+            events: VecDeque::new(),
+            navigation: VecDeque::new(),
+            used_fields: Default::default(),
+            ended: None,
+        };
+        let url = child.url.clone();
+        child.join(&url, "url", None).await?;
+        Ok(child)
     }
 
     /// Whether the view's channel has ended, and why (`phx_close` after a redirect or a
@@ -742,8 +825,8 @@ impl LiveViewTest {
         self.ended.as_deref()
     }
 
-    pub(crate) fn channel(&mut self) -> &mut Channel {
-        &mut self.channel
+    pub(crate) fn channel(&self) -> &SharedChannel {
+        &self.channel
     }
 }
 
