@@ -14,6 +14,8 @@ mod js;
 mod live_updates;
 #[path = "toolkit/navigation.rs"]
 mod navigation;
+#[path = "toolkit/nested.rs"]
+mod nested;
 #[path = "toolkit/pages.rs"]
 mod pages;
 #[path = "toolkit/uploads.rs"]

@@ -179,6 +179,11 @@ pub enum TestError {
     /// The socket or the view's channel is closed.
     #[error("{0}")]
     Closed(String),
+    /// The view crashed (its callback returned an error or panicked): the server ended its
+    /// channel with `phx_error`. The browser rejoins; here, call
+    /// [`LiveViewTest::rejoin`].
+    #[error("{0}")]
+    Crashed(String),
     /// The server sent something the client would not accept.
     #[error("protocol error: {0}")]
     Protocol(String),

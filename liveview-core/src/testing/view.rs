@@ -346,7 +346,15 @@ impl LiveViewTest {
                 }
                 return Err(refusal(what, &response));
             }
+            let crashed = frame.event == "phx_error"
+                && frame.join_ref.as_deref() == Some(self.join_ref.as_str());
             self.apply_push(frame)?;
+            if crashed {
+                // No reply comes: the view is gone (the browser would rejoin it).
+                return Err(TestError::Crashed(format!(
+                    "the view crashed while handling {what}"
+                )));
+            }
         }
     }
 
@@ -817,6 +825,13 @@ impl LiveViewTest {
         let url = child.url.clone();
         child.join(&url, "url", None).await?;
         Ok(child)
+    }
+
+    /// Joins the view again after it crashed or left, as the browser's client does after a
+    /// `phx_error` (a fresh mount with the page's session).
+    pub async fn rejoin(&mut self) -> Result<(), TestError> {
+        let url = self.url.clone();
+        self.join(&url, "url", None).await
     }
 
     /// Whether the view's channel has ended, and why (`phx_close` after a redirect or a
