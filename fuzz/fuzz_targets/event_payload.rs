@@ -47,8 +47,22 @@ fuzz_target!(|data: &[u8]| {
     for frame in &others {
         assert_eq!(frame[2], topic.as_str(), "{frame}");
         assert!(
-            frame[3] == "live_patch" || frame[3] == "phx_error",
+            frame[3] == "live_patch" || frame[3] == "phx_error" || frame[3] == "phx_close",
             "unexpected push {frame}"
+        );
+    }
+    // A channel that stops normally (after a `redirect` or `push_redirect` reply) is closed
+    // with `phx_close`, after its reply.
+    if let Some(at) = rest.iter().position(|frame| frame[3] == "phx_close") {
+        let name = serde_json::from_str::<Value>(payload).ok();
+        let name = name.as_ref().and_then(|payload| payload["event"].as_str());
+        assert!(
+            matches!(name, Some("redirect" | "navigate")),
+            "only redirects stop the view: {server:?}"
+        );
+        assert!(
+            rest[..at].iter().any(|frame| frame[3] == "phx_reply"),
+            "phx_close follows the reply: {server:?}"
         );
     }
     let crashed = others.iter().any(|frame| frame[3] == "phx_error");

@@ -14,6 +14,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tokio::task::AbortHandle;
 
@@ -173,6 +174,9 @@ pub(crate) enum Finished {
 pub(crate) struct AsyncTasks<S> {
     running: HashMap<String, Running<S>>,
     next: u64,
+    /// Tasks running or finished but not yet applied, counted for a view and its components
+    /// together when shared (the test toolkit's `render_async` waits for it to reach zero).
+    pending: Option<Arc<AtomicUsize>>,
 }
 
 impl<S> Default for AsyncTasks<S> {
@@ -180,11 +184,28 @@ impl<S> Default for AsyncTasks<S> {
         Self {
             running: HashMap::new(),
             next: 0,
+            pending: None,
         }
     }
 }
 
 impl<S> AsyncTasks<S> {
+    /// Counts this table's tasks in `pending` too.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn share_count(&mut self, pending: Option<Arc<AtomicUsize>>) {
+        self.pending = pending;
+    }
+
+    fn count(&self, delta: isize) {
+        if let Some(pending) = &self.pending {
+            if delta >= 0 {
+                pending.fetch_add(delta.unsigned_abs(), Ordering::AcqRel);
+            } else {
+                pending.fetch_sub(delta.unsigned_abs(), Ordering::AcqRel);
+            }
+        }
+    }
+
     /// Starts `future` under `name`, aborting a task running under it; its result is
     /// delivered with `deliver` and, for an `assign_async`, written with `apply`.
     pub(crate) fn start<T, F>(
@@ -222,6 +243,7 @@ impl<S> AsyncTasks<S> {
                 apply,
             },
         );
+        self.count(1);
     }
 
     /// Applies a finished task: writes an `assign_async` result into `state`, or hands a
@@ -237,6 +259,7 @@ impl<S> AsyncTasks<S> {
         let Some(running) = self.running.remove(&done.name) else {
             return Finished::Stale;
         };
+        self.count(-1);
         match running.apply {
             Some(apply) => {
                 apply(state, done.outcome);
@@ -251,6 +274,7 @@ impl<S> AsyncTasks<S> {
         match self.running.remove(name) {
             Some(running) => {
                 running.abort.abort();
+                self.count(-1);
                 true
             }
             None => false,
@@ -259,9 +283,11 @@ impl<S> AsyncTasks<S> {
 
     /// Aborts every task.
     pub(crate) fn cancel_all(&mut self) {
+        let cancelled = self.running.len();
         for (_, running) in self.running.drain() {
             running.abort.abort();
         }
+        self.count(-(cancelled as isize));
     }
 
     /// How many tasks run.

@@ -370,6 +370,7 @@ impl Registry {
                 parent: Some(parent),
                 mailbox: Some(mailbox),
                 connected: true,
+                pending_async: None,
             },
             next_cid: 1,
             ..Self::default()
@@ -377,6 +378,12 @@ impl Registry {
     }
 
     /// A registry whose components cannot reach a parent (the HTTP render).
+    /// Counts the async tasks of this registry's components in `pending` too.
+    #[cfg(feature = "testing")]
+    pub(crate) fn share_async_count(&mut self, pending: Arc<std::sync::atomic::AtomicUsize>) {
+        self.link.pending_async = Some(pending);
+    }
+
     pub(crate) fn detached() -> Self {
         Self {
             next_cid: 1,

@@ -19,6 +19,9 @@ pub(crate) struct ViewLink {
     pub(crate) parent: Option<ParentInfo>,
     pub(crate) mailbox: Option<Arc<dyn ComponentMailbox>>,
     pub(crate) connected: bool,
+    /// The view's count of pending async tasks, shared with its components (only kept for
+    /// the test toolkit).
+    pub(crate) pending_async: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// A component's state and its handle on the view (LiveViewJS: `LiveComponentSocket`).
@@ -88,6 +91,8 @@ pub struct ComponentSocket<C: LiveComponent> {
 
 impl<C: LiveComponent> ComponentSocket<C> {
     pub(crate) fn new(cid: Cid, id: String, link: ViewLink) -> Self {
+        let mut async_tasks = AsyncTasks::default();
+        async_tasks.share_count(link.pending_async.clone());
         Self {
             cid,
             id,
@@ -97,7 +102,7 @@ impl<C: LiveComponent> ComponentSocket<C> {
             link,
             navigation: None,
             flash: Vec::new(),
-            async_tasks: AsyncTasks::default(),
+            async_tasks,
             reply: None,
             uploads: crate::Uploads::default(),
         }

@@ -310,3 +310,104 @@ async fn a_refused_event_is_an_error_with_the_servers_reason_and_the_view_goes_o
     view.element("#js").click().await.unwrap();
     assert_eq!(view.count("#log li", ""), 1);
 }
+
+mod async_and_infos {
+    use std::time::Duration;
+
+    use liveview_core::testing::{live, TestError};
+    use liveview_core::{
+        html, AsyncResult, AsyncValue, Endpoint, LiveView, Meta, Params, Rendered, Router, Session,
+        Socket, ViewResult,
+    };
+
+    #[derive(Default)]
+    struct Report;
+
+    #[derive(Default)]
+    struct State {
+        total: AsyncResult<u32>,
+        summary: Option<String>,
+        pings: u32,
+    }
+
+    enum Info {
+        Ping,
+    }
+
+    impl LiveView for Report {
+        type State = State;
+        type Event = ();
+        type Info = Info;
+
+        async fn mount(&self, socket: &mut Socket<Self>, _: &Params, _: &Session) -> ViewResult {
+            socket.assign_async("total", |s| &mut s.total, async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                Ok::<_, String>(42)
+            });
+            socket.start_async("summary", async {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                "all good".to_owned()
+            });
+            Ok(())
+        }
+
+        async fn handle_async(
+            &self,
+            socket: &mut Socket<Self>,
+            _name: &str,
+            result: Result<AsyncValue, String>,
+        ) -> ViewResult {
+            let summary = result.ok().and_then(|v| v.downcast::<String>().ok());
+            socket.assign(|s| s.summary = summary);
+            Ok(())
+        }
+
+        async fn handle_info(&self, socket: &mut Socket<Self>, Info::Ping: Info) -> ViewResult {
+            socket.assign(|s| s.pings += 1);
+            Ok(())
+        }
+
+        fn render(&self, state: &State, _: &Meta<'_>) -> Rendered {
+            html! {
+                @match &state.total {
+                    AsyncResult::Loading => { p #total { "loading" } }
+                    AsyncResult::Ok(total) => { p #total { (total) } }
+                    AsyncResult::Failed(reason) => { p #total { (reason) } }
+                }
+                p #summary { (state.summary.as_deref().unwrap_or("…")) }
+                p #pings { (state.pings) }
+            }
+        }
+    }
+
+    fn app() -> std::sync::Arc<Endpoint> {
+        Endpoint::builder(Router::new().live("/", Report))
+            .random_secret_key()
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn render_async_waits_for_every_task_and_shows_the_results() -> Result<(), TestError> {
+        let app = app();
+        let mut view = live(&app, "/").await?;
+        assert_eq!(view.text("#total")?, "loading");
+        view.render_async().await?;
+        assert_eq!(view.text("#total")?, "42");
+        assert_eq!(view.text("#summary")?, "all good");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn send_info_reaches_handle_info() -> Result<(), TestError> {
+        let app = app();
+        let mut view = live(&app, "/").await?;
+        view.send_info::<Report>(Info::Ping).await?;
+        view.send_info::<Report>(Info::Ping).await?;
+        view.wait_for("#pings", "2").await?;
+        // The wrong view type says so.
+        let err = view.send_info::<super::Bindings>(()).await.unwrap_err();
+        assert!(err.to_string().contains("is not a"), "{err}");
+        Ok(())
+    }
+}

@@ -149,3 +149,17 @@ async fn a_message_published_by_the_server_reaches_the_chat() -> Result<(), Test
         .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_info_sent_to_the_dashboard_runs_like_a_tick() -> Result<(), TestError> {
+    // A timer that never fires during the test: only the info sent below ticks.
+    let board = dashboard::Dashboard::new(Duration::from_secs(3600)).with_seed(3);
+    let app = examples::endpoint(Router::new().live("/dashboard", board), None).unwrap();
+    let mut view = live(&app, "/dashboard").await?;
+    assert_eq!(view.text("#ticks")?, "0");
+    view.send_info::<dashboard::Dashboard>(dashboard::Info::Tick)
+        .await?;
+    view.wait_for("#ticks", "1").await?;
+    assert_eq!(view.assert_push_event("point")?["tick"], 1);
+    Ok(())
+}

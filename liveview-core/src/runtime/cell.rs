@@ -47,6 +47,18 @@ pub(crate) struct ViewCell {
     ended: AtomicBool,
     /// Its nested views (children), ended with it.
     children: Mutex<Vec<Weak<ViewCell>>>,
+    /// What the test toolkit reaches of the view from outside (its sender, its pending async
+    /// tasks); only with the `testing` feature.
+    #[cfg(feature = "testing")]
+    pub(crate) test_handle: std::sync::OnceLock<TestHandle>,
+}
+
+/// The test toolkit's handle on a view: its [`ViewSender`](crate::ViewSender) (erased) and
+/// how many of its (and its components') async tasks have not been applied yet.
+#[cfg(feature = "testing")]
+pub(crate) struct TestHandle {
+    pub(crate) sender: Box<dyn std::any::Any + Send + Sync>,
+    pub(crate) pending_async: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Why a message was not queued.
@@ -72,6 +84,8 @@ impl ViewCell {
             infos,
             ended: AtomicBool::new(false),
             children: Mutex::new(Vec::new()),
+            #[cfg(feature = "testing")]
+            test_handle: std::sync::OnceLock::new(),
         })
     }
 

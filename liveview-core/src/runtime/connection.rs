@@ -123,6 +123,12 @@ impl Connection {
         self.channels.len()
     }
 
+    /// The test toolkit's handle on the view joined on `topic`.
+    #[cfg(feature = "testing")]
+    pub(crate) fn test_handle(&self, topic: &str) -> Option<&super::cell::TestHandle> {
+        self.channels.get(topic)?.tx.test_handle.get()
+    }
+
     /// Asks the transport to close the socket (after the frames already queued).
     pub async fn close(&mut self, code: u16, reason: &str) {
         let _ = self

@@ -25,6 +25,8 @@ mod view_uploads;
 pub use connection::{Connection, ConnectionError};
 pub use transport::{ChannelTransport, Outbound, Transport, TransportClosed, TransportFuture};
 
+#[cfg(feature = "testing")]
+pub(crate) use cell::TestHandle;
 pub(crate) use message::Mailbox;
 pub(crate) use shared::{Join, Joinable, RouteMatch, Routes, Shared};
 pub(crate) use view_task::join as join_view;

@@ -52,6 +52,16 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         Some(info_tx),
         Some(join.shared.pubsub.clone()),
     );
+    #[cfg(feature = "testing")]
+    let test_handle = {
+        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        socket.async_tasks.share_count(Some(pending.clone()));
+        components.borrow_mut().share_async_count(pending.clone());
+        super::cell::TestHandle {
+            sender: Box::new(socket.sender()),
+            pending_async: pending,
+        }
+    };
     socket.set_flash(join.flash);
     socket.extras.live_action = join.action;
     socket.extras.connect_params = Some(join.connect_params);
@@ -77,6 +87,8 @@ pub(crate) fn join<V: LiveView>(view: Arc<V>, join: Join) -> Mailbox {
         _alive: Alive::new(crate::telemetry::VIEWS),
     };
     let cell = ViewCell::new(Box::new(task), capacity, Box::new(move || probe.len()));
+    #[cfg(feature = "testing")]
+    let _ = cell.test_handle.set(test_handle);
     let wake: Weak<dyn InfoWake> = Arc::downgrade(&cell) as Weak<dyn InfoWake>;
     infos.wake_with(wake);
     let mount = ChannelMsg::Mount {

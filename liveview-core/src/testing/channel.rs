@@ -93,6 +93,11 @@ impl Channel {
         }
     }
 
+    /// The runtime's test handle on the view joined on `topic`.
+    pub(crate) fn test_handle(&self, topic: &str) -> Option<&crate::runtime::TestHandle> {
+        self.connection.test_handle(topic)
+    }
+
     pub(crate) fn next_ref(&mut self) -> String {
         self.next_ref += 1;
         self.next_ref.to_string()

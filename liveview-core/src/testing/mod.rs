@@ -63,8 +63,10 @@
 //! [`LiveViewTest::follow_redirect`] (navigation and its flash), [`LiveViewTest::patch`] and
 //! [`LiveViewTest::navigate`] (links), [`LiveViewTest::assert_push_event`],
 //! [`LiveViewTest::title`], [`LiveViewTest::wait_for`] (pushes from `handle_info`, pub/sub,
-//! timers), and [`LiveViewTest::upload`] (files through the real upload protocol). Several
-//! `live` calls on one endpoint are several browsers.
+//! timers), [`LiveViewTest::send_info`], [`LiveViewTest::render_async`] (async tasks),
+//! [`LiveViewTest::find_live`] (nested and sticky views on the same socket),
+//! [`LiveViewTest::messages_sent`], and [`LiveViewTest::upload`] (files through the real
+//! upload protocol). Several `live` calls on one endpoint are several browsers.
 //!
 //! A failure says what went wrong: a selector that matched nothing (or several) names the
 //! selector and prints the view's HTML; an event the view refused returns

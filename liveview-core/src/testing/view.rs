@@ -827,6 +827,71 @@ impl LiveViewTest {
         Ok(child)
     }
 
+    /// Sends `info` to the view's `handle_info`, as a message from the server would
+    /// (Phoenix: `send(view.pid, msg)`), through the view's own bounded queue
+    /// ([`Socket::sender`](crate::Socket::sender)). `V` is the view's type; the diff comes as a
+    /// push: read it with [`LiveViewTest::render_async`] or [`LiveViewTest::wait_for`].
+    pub async fn send_info<V: crate::LiveView>(&mut self, info: V::Info) -> Result<(), TestError> {
+        let topic = self.topic();
+        let sender = {
+            let channel = self.channel.lock().await;
+            let handle = channel
+                .test_handle(&topic)
+                .ok_or_else(|| TestError::Closed(format!("no view is joined on {topic}")))?;
+            handle
+                .sender
+                .downcast_ref::<crate::ViewSender<V>>()
+                .cloned()
+                .ok_or_else(|| {
+                    TestError::Usage(format!(
+                        "the view on {topic} is not a {}",
+                        std::any::type_name::<V>()
+                    ))
+                })?
+        };
+        sender
+            .send(info)
+            .await
+            .map_err(|err| TestError::Closed(format!("the info was not delivered: {err}")))
+    }
+
+    /// Waits until every async task of the view and its components (`assign_async`,
+    /// `start_async`) has finished and been applied, then returns the HTML with their
+    /// results (Phoenix: `render_async(view)`). Fails after the timeout, showing the page.
+    pub async fn render_async(&mut self) -> Result<String, TestError> {
+        let topic = self.topic();
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let pending = {
+                let channel = self.channel.lock().await;
+                channel
+                    .test_handle(&topic)
+                    .map(|h| h.pending_async.load(std::sync::atomic::Ordering::Acquire))
+                    .unwrap_or(0)
+            };
+            if pending == 0 {
+                // The turn that applied the last result sent its diff before it handles this
+                // message, whose reply therefore comes after the diff.
+                self.request("cids_will_destroy", json!({"cids": []}))
+                    .await?;
+                return Ok(self.html().to_owned());
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(TestError::Timeout(format!(
+                    "{pending} async task(s) still pending after {:?}; the view holds:\n{}",
+                    self.timeout,
+                    self.html()
+                )));
+            }
+            match self.recv_own(left.min(Duration::from_millis(20))).await {
+                Ok(frame) => self.apply_push(frame)?,
+                Err(TestError::Timeout(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
     /// Joins the view again after it crashed or left, as the browser's client does after a
     /// `phx_error` (a fresh mount with the page's session).
     pub async fn rejoin(&mut self) -> Result<(), TestError> {
