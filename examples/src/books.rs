@@ -12,7 +12,7 @@ use liveview_core::form::{
     add_row_button, blank_as_none, checkbox, drop_row_button, error_tag, label, multi_select,
     number_input, sort_input, submit_button, text_input, Errors, Form, FormParams, Validate,
 };
-use liveview_core::{html, LiveView, Meta, Raw, Rendered, Socket, ViewResult};
+use liveview_core::{html, LiveView, Meta, Rendered, Socket, ViewResult};
 use serde::{Deserialize, Serialize};
 
 /// The genres, as `(label, value)`.
@@ -276,7 +276,6 @@ impl LiveView for Books {
                 }
             }
             (crate::back_link())
-            style { (Raw(STYLE)) }
         }
     }
 }
@@ -320,9 +319,3 @@ fn book_form(id: Option<u64>, form: &Form<BookParams>) -> Rendered {
         }
     }
 }
-
-/// The page's look.
-const STYLE: &str = ".book .field { margin: 0 0 .7rem; } .book label { font-weight: 600; margin-right: .4rem; } \
-.field-error { color: #b00020; margin: .2rem 0 0; font-size: .9rem; } \
-#books { border-collapse: collapse; margin-top: 1rem; } #books td, #books th { padding: .3rem .6rem; border-bottom: 1px solid #ddd; text-align: left; } \
-.chapter { margin: .3rem 0; }";

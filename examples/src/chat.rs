@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use liveview_core::pubsub::{Presence, PresenceDiff, PresenceList, Tracked};
-use liveview_core::{html, LiveView, Meta, Params, Raw, Rendered, Session, Socket, ViewResult};
+use liveview_core::{html, LiveView, Meta, Params, Rendered, Session, Socket, ViewResult};
 use serde::{Deserialize, Serialize};
 
 /// The pub/sub topic of the room's messages, and the presence topic of who is in it.
@@ -280,7 +280,6 @@ impl LiveView for Chat {
                 }
             }
             (crate::back_link())
-            style { (Raw(STYLE)) }
         }
     }
 }
@@ -343,21 +342,6 @@ fn guest_name(view_id: &str) -> String {
         .collect();
     format!("guest-{}", tail.to_lowercase())
 }
-
-/// The chat's look: a log beside the list of who is online.
-const STYLE: &str = "\
-.chat{display:flex;gap:1.5em;align-items:flex-start;font-family:system-ui,sans-serif}\
-.chat-log{flex:1;min-width:0}\
-#messages{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-height:8em;max-height:24em;overflow-y:auto}\
-.message{margin:.25em 0}\
-.typing{color:#777;font-style:italic;min-height:1.2em;margin:.25em 0}\
-.online{width:14em;border:1px solid #ddd;border-radius:6px;padding:.5em 1em;background:#fafafa}\
-.online h2{font-size:1em;margin:.25em 0 .5em}\
-.online ul{list-style:none;margin:0;padding:0}\
-.user{margin:.2em 0}\
-.user .dot{display:inline-block;width:.6em;height:.6em;border-radius:50%;background:#3a3;margin-right:.4em}\
-.user small{color:#777}\
-";
 
 #[cfg(test)]
 mod tests {

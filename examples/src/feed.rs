@@ -27,7 +27,11 @@ pub struct State {
 impl Default for State {
     fn default() -> Self {
         Self {
-            posts: Stream::new("posts", |post: &Post| format!("posts-{}", post.id)),
+            // The DOM-id function may capture (here the stream's name as the ids' prefix).
+            posts: {
+                let name = "posts";
+                Stream::new(name, move |post: &Post| format!("{name}-{}", post.id))
+            },
             next: 1,
         }
     }
@@ -88,7 +92,7 @@ impl LiveView for Feed {
             }
             Event::Prepend => {
                 let post = state.post("prepended");
-                state.posts.insert_at(post, 0, Some(5));
+                state.posts.extend_at([post], 0, Some(5));
             }
             Event::Edit { id } => {
                 let id = id.parse().unwrap_or_default();
@@ -102,7 +106,8 @@ impl LiveView for Feed {
             }
             Event::Reset => {
                 let post = state.post("after reset");
-                state.posts.reset([post]);
+                // Phoenix's `stream(socket, :posts, [post], reset: true, at: 0, limit: 5)`.
+                state.posts.reset_at([post], 0, Some(5));
             }
         });
         Ok(())

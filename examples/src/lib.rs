@@ -179,16 +179,12 @@ pub fn endpoint(router: Router, secret: Option<&[u8]>) -> Result<Arc<Endpoint>, 
     .build()
 }
 
-/// The flash messages (`info` and `error`), each cleared by a click (`lv:clear-flash`).
+/// The flash messages, one per key (`info`, `error`, ...), each cleared by a click
+/// (`lv:clear-flash`).
 pub fn flash_messages(flash: &Flash) -> Rendered {
     html! {
-        @if let Some(message) = flash.get("info") {
-            p.alert.alert-info #flash-info role="alert" phx-click="lv:clear-flash" phx-value-key="info" {
-                (message)
-            }
-        }
-        @if let Some(message) = flash.get("error") {
-            p.alert.alert-error #flash-error role="alert" phx-click="lv:clear-flash" phx-value-key="error" {
+        @for (key, message) in flash.iter() {
+            p class=(format!("alert alert-{key}")) id=(format!("flash-{key}")) role="alert" phx-click="lv:clear-flash" phx-value-key=(key) {
                 (message)
             }
         }

@@ -12,7 +12,7 @@ use liveview_core::form::{
     error_tag, garde_errors, label, select, submit_button, tel_input, text_input, Errors, Form,
     FormParams, Validate,
 };
-use liveview_core::{html, LiveView, Meta, Params, Raw, Rendered, Session, Socket, ViewResult};
+use liveview_core::{html, LiveView, Meta, Params, Rendered, Session, Socket, ViewResult};
 use serde::{Deserialize, Serialize};
 
 /// The pub/sub topic of new volunteers.
@@ -226,7 +226,6 @@ impl LiveView for Volunteers {
                 }
             }
             (crate::back_link())
-            style { (Raw(STYLE)) }
         }
     }
 }
@@ -237,10 +236,3 @@ fn shift_label(value: &str) -> &'static str {
         .find(|(_, shift)| *shift == value)
         .map_or("", |(label, _)| label)
 }
-
-/// The form's look (field errors in red under their input).
-const STYLE: &str =
-    ".signup .field { margin: 0 0 .8rem; } .signup label { display: block; font-weight: 600; } \
-.signup input, .signup select { padding: .35rem; min-width: 16rem; } \
-.field-error { color: #b00020; margin: .2rem 0 0; font-size: .9rem; } \
-#volunteers li { padding: .3rem 0; }";

@@ -9,8 +9,12 @@ use super::fields::{Field, Fields};
 /// Extra attributes for a helper (`&[("class", "wide"), ("required", "")]`).
 pub type Attrs<'a> = &'a [(&'a str, &'a str)];
 
-/// The JS command that makes a button send the form's change event (`JS.dispatch("change")`).
-const DISPATCH_CHANGE: &str = r#"[["dispatch",{"event":"change"}]]"#;
+/// The JS command that makes a button send the form's change event (`JS.dispatch("change")`
+/// on the button itself: the client sends the form's `phx-change` with the button's
+/// name and value).
+fn dispatch_change() -> crate::js::JsCommands {
+    crate::js::JS::dispatch("change", crate::js::Target::This)
+}
 
 /// A `<form>` with `phx-change` and `phx-submit` (Phoenix's `<.form for={@form}>`).
 ///
@@ -277,7 +281,7 @@ pub fn sort_input(parent: &Fields<'_>, list: &str, row: &Fields<'_>) -> Rendered
 pub fn add_row_button(parent: &Fields<'_>, list: &str, text: &str, attrs: Attrs<'_>) -> Rendered {
     let name = format!("{}[{list}_sort][]", parent.name());
     html! {
-        button type="button" name=(name) value="new" phx-click=(DISPATCH_CHANGE) ..(attrs) { (text) }
+        button type="button" name=(name) value="new" phx-click=(dispatch_change()) ..(attrs) { (text) }
     }
 }
 
@@ -291,6 +295,6 @@ pub fn drop_row_button(
 ) -> Rendered {
     let name = format!("{}[{list}_drop][]", parent.name());
     html! {
-        button type="button" name=(name) value=(row.index()) phx-click=(DISPATCH_CHANGE) ..(attrs) { (text) }
+        button type="button" name=(name) value=(row.index()) phx-click=(dispatch_change()) ..(attrs) { (text) }
     }
 }
