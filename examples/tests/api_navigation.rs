@@ -161,7 +161,9 @@ async fn push_redirect_replies_live_redirect_with_a_flash_the_next_view_shows() 
     let reply = view
         .event(click("lv:clear-flash", json!({"key": "info", "value": ""})))
         .await;
-    shown.apply(reply["diff"].clone()).expect("the client merges the diff");
+    shown
+        .apply(reply["diff"].clone())
+        .expect("the client merges the diff");
     assert!(!shown.html().contains("flash-info"), "{}", shown.html());
 
     // A forged flash token is ignored: the view mounts without flash.
