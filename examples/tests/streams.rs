@@ -83,8 +83,8 @@ async fn stream_renders_send_only_their_operations() {
     );
     assert_eq!(
         ops[4],
-        json!([r, [["posts-5", -1, null, false]], [], true]),
-        "reset"
+        json!([r, [["posts-5", 0, 5, false]], [], true]),
+        "reset (at the top, keeping at most 5: reset_at)"
     );
     // Each diff carries only its own items: the server holds none of the earlier ones.
     assert_eq!(find_stream(&diffs[2]).unwrap()["k"], json!({"kc": 0}));
