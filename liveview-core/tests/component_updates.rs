@@ -10,16 +10,18 @@
 mod oracle;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
+mod support;
+
 use liveview_core::{
-    html, AsyncResult, ComponentSocket, Connection, Endpoint, LiveComponent, LiveView, Meta,
-    Outbound, Page, Params, Rendered, Router, SendError, Session, Socket, ViewResult, ViewSender,
+    html, AsyncResult, ComponentSocket, Endpoint, LiveComponent, LiveView, Meta, Params, Rendered,
+    Router, SendError, Session, Socket, ViewResult, ViewSender,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use support::Client;
 
 /// Counts `update_many` calls and the instances they carried.
 static BATCHES: AtomicUsize = AtomicUsize::new(0);
@@ -193,64 +195,6 @@ impl LiveView for Board {
                 }
             }
         }
-    }
-}
-
-fn attribute(html: &str, marker: &str) -> String {
-    let start = html.find(marker).unwrap() + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
-}
-
-struct Client {
-    connection: Connection,
-    rx: mpsc::Receiver<Outbound>,
-    topic: String,
-    next: u32,
-}
-
-impl Client {
-    async fn join(endpoint: Arc<Endpoint>) -> (Client, Value) {
-        let Page::Html(html) = endpoint.render_page("/", Session::default()).await.unwrap() else {
-            panic!()
-        };
-        let id = attribute(&html, "<div id=\"");
-        let (mut connection, rx) = endpoint.connect();
-        let topic = format!("lv:{id}");
-        let frame = json!(["1", "1", topic, "phx_join", {
-            "url": "http://localhost/",
-            "params": {"_csrf_token": attribute(&html, "name=\"csrf-token\" content=\"")},
-            "session": attribute(&html, "data-phx-session=\""),
-        }]);
-        connection.handle_text(&frame.to_string()).await.unwrap();
-        let mut client = Client {
-            connection,
-            rx,
-            topic,
-            next: 1,
-        };
-        let reply = client.recv().await;
-        (client, reply)
-    }
-
-    async fn recv(&mut self) -> Value {
-        match tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
-            .await
-            .unwrap()
-        {
-            Some(Outbound::Text(text)) => serde_json::from_str(&text).unwrap(),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn push(&mut self, event: &str, payload: Value) -> Value {
-        self.next += 1;
-        let frame = json!(["1", self.next.to_string(), self.topic, event, payload]);
-        self.connection
-            .handle_text(&frame.to_string())
-            .await
-            .unwrap();
-        self.recv().await
     }
 }
 

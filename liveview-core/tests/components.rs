@@ -6,15 +6,15 @@
 #[path = "../../liveview-diff/tests/support/oracle.rs"]
 mod oracle;
 
-use std::time::Duration;
+mod support;
 
 use liveview_core::{
-    html, ComponentSocket, Connection, Endpoint, LiveComponent, LiveView, Meta, Outbound, Page,
-    Rendered, Router, Session, Socket, ViewResult,
+    html, ComponentSocket, Endpoint, LiveComponent, LiveView, Meta, Rendered, Router, Session,
+    Socket, ViewResult,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use support::Client;
 
 #[derive(Default)]
 struct Card;
@@ -126,72 +126,6 @@ impl LiveView for Board {
     }
 }
 
-fn attribute(html: &str, marker: &str) -> String {
-    let start = html.find(marker).unwrap() + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
-}
-
-struct Client {
-    connection: Connection,
-    rx: mpsc::Receiver<Outbound>,
-    topic: String,
-    next: u32,
-}
-
-impl Client {
-    async fn join() -> (Client, Value) {
-        let endpoint = Endpoint::builder(Router::new().live("/", Board))
-            .random_secret_key()
-            .build()
-            .unwrap();
-        let Page::Html(html) = endpoint.render_page("/", Session::default()).await.unwrap() else {
-            panic!()
-        };
-        assert!(
-            html.contains("<section class=\"card\"><h2>one</h2>"),
-            "components render inline over HTTP"
-        );
-        let id = attribute(&html, "<div id=\"");
-        let (mut connection, rx) = endpoint.connect();
-        let topic = format!("lv:{id}");
-        let frame = json!(["1", "1", topic, "phx_join", {
-            "url": "http://localhost/",
-            "params": {"_csrf_token": attribute(&html, "name=\"csrf-token\" content=\"")},
-            "session": attribute(&html, "data-phx-session=\""),
-        }]);
-        connection.handle_text(&frame.to_string()).await.unwrap();
-        let mut client = Client {
-            connection,
-            rx,
-            topic,
-            next: 1,
-        };
-        let reply = client.recv().await;
-        (client, reply)
-    }
-
-    async fn recv(&mut self) -> Value {
-        match tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
-            .await
-            .unwrap()
-        {
-            Some(Outbound::Text(text)) => serde_json::from_str(&text).unwrap(),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn push(&mut self, event: &str, payload: Value) -> Value {
-        self.next += 1;
-        let frame = json!(["1", self.next.to_string(), self.topic, event, payload]);
-        self.connection
-            .handle_text(&frame.to_string())
-            .await
-            .unwrap();
-        self.recv().await
-    }
-}
-
 fn click(name: &str, cid: Option<u32>) -> Value {
     let mut payload = json!({"type": "click", "event": name, "value": {}});
     if let Some(cid) = cid {
@@ -202,7 +136,7 @@ fn click(name: &str, cid: Option<u32>) -> Value {
 
 #[tokio::test]
 async fn components_travel_in_c_and_diff_on_their_own() {
-    let (mut client, reply) = Client::join().await;
+    let (mut client, reply) = join().await;
     let rendered = &reply[4]["response"]["rendered"];
     let rows = &rendered["0"]["k"];
     assert_eq!(
@@ -283,4 +217,19 @@ async fn components_travel_in_c_and_diff_on_their_own() {
         last,
         "<div id=\"board\"><section class=\"card\"><h2>TWO</h2><button phx-click=\"like\" phx-target=\"2\">likes: 2</button></section><p>told: card-1</p></div>"
     );
+}
+
+/// Joins the board (its components render inline over HTTP).
+async fn join() -> (Client, Value) {
+    let endpoint = Endpoint::builder(Router::new().live("/", Board))
+        .random_secret_key()
+        .build()
+        .unwrap();
+    Client::join_with(endpoint, |html| {
+        assert!(
+            html.contains("<section class=\"card\"><h2>one</h2>"),
+            "components render inline over HTTP"
+        );
+    })
+    .await
 }

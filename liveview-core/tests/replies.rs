@@ -2,15 +2,15 @@
 //! payload travels as the reply diff's `"r"` (what a hook's `pushEvent` callback receives),
 //! only in the answer to the event that set it; and a refused event's ok reply.
 
-use std::time::Duration;
+mod support;
 
 use liveview_core::{
-    html, ComponentSocket, Connection, Endpoint, LiveComponent, LiveView, Meta, Outbound, Page,
-    Rendered, Router, Session, Socket, ViewResult,
+    html, ComponentSocket, Endpoint, LiveComponent, LiveView, Meta, Rendered, Router, Socket,
+    ViewResult,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use support::Client;
 
 #[derive(Default)]
 struct Counter;
@@ -72,69 +72,6 @@ impl LiveView for Page1 {
     }
 }
 
-fn attribute(html: &str, marker: &str) -> String {
-    let start = html.find(marker).unwrap() + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
-}
-
-struct Client {
-    connection: Connection,
-    rx: mpsc::Receiver<Outbound>,
-    topic: String,
-    next: u32,
-}
-
-impl Client {
-    async fn join() -> Client {
-        let endpoint = Endpoint::builder(Router::new().live("/", Page1))
-            .random_secret_key()
-            .build()
-            .unwrap();
-        let Page::Html(html) = endpoint.render_page("/", Session::default()).await.unwrap() else {
-            panic!()
-        };
-        let id = attribute(&html, "<div id=\"");
-        let (mut connection, rx) = endpoint.connect();
-        let topic = format!("lv:{id}");
-        let frame = json!(["1", "1", topic, "phx_join", {
-            "url": "http://localhost/",
-            "params": {"_csrf_token": attribute(&html, "name=\"csrf-token\" content=\"")},
-            "session": attribute(&html, "data-phx-session=\""),
-        }]);
-        connection.handle_text(&frame.to_string()).await.unwrap();
-        let mut client = Client {
-            connection,
-            rx,
-            topic,
-            next: 1,
-        };
-        let reply = client.recv().await;
-        assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
-        client
-    }
-
-    async fn recv(&mut self) -> Value {
-        match tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
-            .await
-            .unwrap()
-        {
-            Some(Outbound::Text(text)) => serde_json::from_str(&text).unwrap(),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    async fn push(&mut self, payload: Value) -> Value {
-        self.next += 1;
-        let frame = json!(["1", self.next.to_string(), self.topic, "event", payload]);
-        self.connection
-            .handle_text(&frame.to_string())
-            .await
-            .unwrap();
-        self.recv().await
-    }
-}
-
 fn hook(name: &str, value: Value, cid: Option<u32>) -> Value {
     let mut payload = json!({"type": "hook", "event": name, "value": value});
     if let Some(cid) = cid {
@@ -145,21 +82,25 @@ fn hook(name: &str, value: Value, cid: Option<u32>) -> Value {
 
 #[tokio::test]
 async fn a_view_replies_to_the_event_that_asked() {
-    let mut client = Client::join().await;
-    let reply = client.push(hook("square", json!({"n": 12}), None)).await;
+    let mut client = join().await;
+    let reply = client
+        .push("event", hook("square", json!({"n": 12}), None))
+        .await;
     assert_eq!(
         reply[4],
         json!({"status": "ok", "response": {"diff": {"r": {"square": 144}}}})
     );
     // The next event sets no reply: none is sent.
-    let reply = client.push(hook("quiet", json!({}), None)).await;
+    let reply = client.push("event", hook("quiet", json!({}), None)).await;
     assert_eq!(reply[4], json!({"status": "ok", "response": {}}));
 }
 
 #[tokio::test]
 async fn a_component_replies_with_its_diff() {
-    let mut client = Client::join().await;
-    let reply = client.push(hook("ask", json!({"n": 21}), Some(1))).await;
+    let mut client = join().await;
+    let reply = client
+        .push("event", hook("ask", json!({"n": 21}), Some(1)))
+        .await;
     assert_eq!(
         reply[4]["response"]["diff"],
         json!({"c": {"1": {"1": "1"}}, "r": {"double": 42, "asked": 1}})
@@ -168,13 +109,26 @@ async fn a_component_replies_with_its_diff() {
 
 #[tokio::test]
 async fn a_refused_event_is_an_ok_reply_naming_the_reason() {
-    let mut client = Client::join().await;
-    let reply = client.push(hook("nope", json!({}), None)).await;
+    let mut client = join().await;
+    let reply = client.push("event", hook("nope", json!({}), None)).await;
     assert_eq!(
         reply[4],
         json!({"status": "ok", "response": {"diff": {"e": [["lv:refused", {"reason": "unknown event", "event": "nope"}]]}}})
     );
     // The view goes on.
-    let reply = client.push(hook("square", json!({"n": 3}), None)).await;
+    let reply = client
+        .push("event", hook("square", json!({"n": 3}), None))
+        .await;
     assert_eq!(reply[4]["response"]["diff"]["r"], json!({"square": 9}));
+}
+
+/// Joins the page.
+async fn join() -> Client {
+    let endpoint = Endpoint::builder(Router::new().live("/", Page1))
+        .random_secret_key()
+        .build()
+        .unwrap();
+    let (client, reply) = Client::join(endpoint).await;
+    assert_eq!(reply[4]["status"], json!("ok"), "{reply}");
+    client
 }
