@@ -47,6 +47,7 @@
 
 mod cookie;
 mod plain;
+mod serve;
 mod service;
 mod static_files;
 mod tower;
@@ -59,7 +60,7 @@ pub mod guide;
 
 pub use cookie::{request_cookie, SessionCookie};
 pub use plain::MAX_PLAIN_BODY;
-pub use service::{
-    serve, serve_app, serve_with_options, serve_with_shutdown, shutdown_signal, LiveService,
-    PeerAddr, ServeOptions,
+pub use serve::{
+    serve, serve_app, serve_with_options, serve_with_shutdown, shutdown_signal, ServeOptions,
 };
+pub use service::{LiveService, PeerAddr};

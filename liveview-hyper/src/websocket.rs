@@ -24,7 +24,8 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::service::{text, ConnectionPermit, PeerAddr};
+use crate::serve::ConnectionPermit;
+use crate::service::{text, PeerAddr};
 use tracing::Instrument;
 
 /// Validates the upgrade request and answers `101 Switching Protocols`; the socket is served
