@@ -76,7 +76,7 @@ impl fmt::Debug for Settings {
 
 /// The peer's address, read from the request's extensions for
 /// [`Socket::connect_info`](liveview_core::Socket::connect_info) and the socket's log span.
-/// [`serve`] inserts it; behind another server (axum), insert it in a middleware (from
+/// [`serve`](crate::serve) inserts it; behind another server (axum), insert it in a middleware (from
 /// axum's `ConnectInfo<SocketAddr>`).
 ///
 /// ```
